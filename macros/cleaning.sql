@@ -1,0 +1,71 @@
+{#- Text and key cleaning shared by every staging model. Each macro returns a
+    SQL expression; engine-specific pieces are dispatched so the staging
+    models stay portable. -#}
+
+{% macro cbs_clean_text(column) -%}
+    {#- Trimmed text, with empty, blank and the literal words null / none
+        (any case) turned into a real NULL. -#}
+    case
+        when lower(trim({{ column }})) in ('', 'null', 'none') then null
+        else trim({{ column }})
+    end
+{%- endmacro %}
+
+
+{% macro cbs_clean_id(column) -%}
+    {#- A key kept as text (zero padding preserved); a whole number written
+        as a float ("17850.0") loses its ".0" so it matches the same key
+        written as an integer. -#}
+    {{ cbs_regexp_replace(cbs_clean_text(column), '^([0-9]+)\\.0+$', '\\1') }}
+{%- endmacro %}
+
+
+{% macro cbs_clean_enum(column) -%}
+    {#- Lower-case trimmed code for comparing with a list of allowed values. -#}
+    lower({{ cbs_clean_text(column) }})
+{%- endmacro %}
+
+
+{% macro cbs_normalise_email(column) -%}
+    {#- Lower case without any white space; NULL unless it looks like
+        local@domain.tld, so that a malformed address never joins. -#}
+    {%- set compact = cbs_regexp_replace('lower(' ~ cbs_clean_text(column) ~ ')', '\\s', '') -%}
+    case
+        when {{ cbs_regexp_like(compact, '^[^@]+@[^@]+\\.[^@]+$') }}
+            then {{ compact }}
+    end
+{%- endmacro %}
+
+
+{% macro cbs_normalise_phone(column) -%}
+    {#- Digits only, with a leading + for international numbers ("00" is
+        read as "+"); NULL when fewer than 7 digits remain. National
+        formats without a country code are left as digits and only match
+        the same national form. -#}
+    {%- set text = cbs_clean_text(column) -%}
+    {%- set digits = cbs_regexp_replace(text, '[^0-9]', '') -%}
+    case
+        when length({{ digits }}) < 7 then null
+        when {{ text }} like '+%' then '+' || {{ digits }}
+        when {{ digits }} like '00%' then '+' || substr({{ digits }}, 3)
+        else {{ digits }}
+    end
+{%- endmacro %}
+
+
+{% macro cbs_normalise_handle(column) -%}
+    {#- Social handle in lower case without a leading @. -#}
+    {{ cbs_regexp_replace('lower(' ~ cbs_clean_text(column) ~ ')', '^@+', '') }}
+{%- endmacro %}
+
+
+{% macro cbs_to_number(column, data_type='double') -%}
+    {#- The cleaned text as a number, NULL when it is not one. -#}
+    {{ dbt.safe_cast(cbs_clean_text(column), api.Column.translate_type(data_type)) }}
+{%- endmacro %}
+
+
+{% macro cbs_is_unparseable(column, parsed) -%}
+    {#- True when the raw value holds something but did not parse. -#}
+    ({{ cbs_clean_text(column) }} is not null and {{ parsed }} is null)
+{%- endmacro %}

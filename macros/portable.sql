@@ -1,0 +1,104 @@
+{#- Engine-specific SQL behind adapter.dispatch, so models stay portable.
+    The default implementation follows DuckDB and PostgreSQL; Spark gets its
+    own where its syntax differs. -#}
+
+{% macro cbs_regexp_replace(expression, pattern, replacement) -%}
+    {#- Replace every match of pattern; the replacement refers to groups as \1. -#}
+    {{ return(adapter.dispatch('cbs_regexp_replace', 'cbs')(expression, pattern, replacement)) }}
+{%- endmacro %}
+
+{% macro default__cbs_regexp_replace(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement }}', 'g')
+{%- endmacro %}
+
+{% macro spark__cbs_regexp_replace(expression, pattern, replacement) -%}
+    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement | replace("\\1", "$1") }}')
+{%- endmacro %}
+
+
+{% macro cbs_regexp_like(expression, pattern) -%}
+    {#- True when the expression matches the pattern anywhere. -#}
+    {{ return(adapter.dispatch('cbs_regexp_like', 'cbs')(expression, pattern)) }}
+{%- endmacro %}
+
+{% macro default__cbs_regexp_like(expression, pattern) -%}
+    regexp_matches({{ expression }}, '{{ pattern }}')
+{%- endmacro %}
+
+{% macro spark__cbs_regexp_like(expression, pattern) -%}
+    ({{ expression }} rlike '{{ pattern }}')
+{%- endmacro %}
+
+
+{% macro cbs_to_utc_timestamp(expression) -%}
+    {#- Text in ISO 8601, with or without an offset, as a UTC timestamp
+        without time zone; text with no offset is read as UTC. NULL when it
+        does not parse. -#}
+    {{ return(adapter.dispatch('cbs_to_utc_timestamp', 'cbs')(expression)) }}
+{%- endmacro %}
+
+{% macro default__cbs_to_utc_timestamp(expression) -%}
+    timezone('UTC', try_cast({{ expression }} as timestamptz))
+{%- endmacro %}
+
+{% macro spark__cbs_to_utc_timestamp(expression) -%}
+    {#- The Spark session runs in UTC (see profiles.yml). -#}
+    try_cast({{ expression }} as timestamp)
+{%- endmacro %}
+
+
+{% macro cbs_to_date(expression) -%}
+    {#- ISO date text as a date, NULL when it does not parse. -#}
+    {{ return(adapter.dispatch('cbs_to_date', 'cbs')(expression)) }}
+{%- endmacro %}
+
+{% macro default__cbs_to_date(expression) -%}
+    try_cast({{ expression }} as date)
+{%- endmacro %}
+
+
+{% macro cbs_row_as_text(columns) -%}
+    {#- The listed raw columns as one JSON text, so a quarantined row keeps
+        every value it arrived with. -#}
+    {{ return(adapter.dispatch('cbs_row_as_text', 'cbs')(columns)) }}
+{%- endmacro %}
+
+{% macro default__cbs_row_as_text(columns) -%}
+    cast(to_json(struct_pack(
+        {%- for column in columns %}
+        {{ column }} := {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    )) as varchar)
+{%- endmacro %}
+
+{% macro spark__cbs_row_as_text(columns) -%}
+    to_json(named_struct(
+        {%- for column in columns %}
+        '{{ column }}', {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+    ))
+{%- endmacro %}
+
+
+{% macro cbs_percentile(expression, fraction) -%}
+    {#- Continuous percentile of an expression, as an aggregate. -#}
+    {{ return(adapter.dispatch('cbs_percentile', 'cbs')(expression, fraction)) }}
+{%- endmacro %}
+
+{% macro default__cbs_percentile(expression, fraction) -%}
+    quantile_cont({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+{% macro spark__cbs_percentile(expression, fraction) -%}
+    percentile({{ expression }}, {{ fraction }})
+{%- endmacro %}
+
+
+{% macro cbs_ln(expression) -%}
+    {#- Natural logarithm. -#}
+    {{ return(adapter.dispatch('cbs_ln', 'cbs')(expression)) }}
+{%- endmacro %}
+
+{% macro default__cbs_ln(expression) -%}
+    ln({{ expression }})
+{%- endmacro %}

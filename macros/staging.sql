@@ -1,0 +1,86 @@
+{#- The row-accounting step every staging model shares: each raw row ends
+    in exactly one of kept, exact_duplicate, key_duplicate or quarantined,
+    so raw rows = kept + duplicates + quarantined holds by construction and
+    is tested per source. -#}
+
+{% macro cbs_classify_rows(relation, key_columns, latest_first='', content_column='raw_record') -%}
+    {#- Select every column of `relation` (a CTE holding cleaned columns,
+        `raw_record` and `quarantine_reason`) plus `row_status`.
+
+        key_columns:    the columns that identify one entity (list of names).
+        latest_first:   optional ORDER BY expression that picks which of
+                        several conflicting rows for one key is kept, e.g.
+                        'updated_at desc'. Remaining ties are broken by the
+                        raw text, so the choice never depends on load order.
+        content_column: what makes two rows the same row; the raw text by
+                        default. Order lines pass their content without the
+                        line position.
+
+        Exact duplicates share the content; key duplicates share the key
+        with different content. Quarantined rows take part in neither
+        comparison. -#}
+    {%- if key_columns is string or key_columns | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "cbs_classify_rows: key_columns must be a non-empty list of column names, got "
+            ~ key_columns) }}
+    {%- endif -%}
+    {%- set order_by = (latest_first ~ ', ' if latest_first else '') ~ 'raw_record' -%}
+    select
+        *,
+        case
+            when quarantine_reason is not null then 'quarantined'
+            when row_number() over (
+                partition by quarantine_reason, {{ content_column }}
+                order by raw_record
+            ) > 1 then 'exact_duplicate'
+            when dense_rank() over (
+                partition by quarantine_reason, {{ key_columns | join(', ') }}
+                order by {{ order_by }}
+            ) > 1 then 'key_duplicate'
+            else 'kept'
+        end as row_status
+    from {{ relation }}
+{%- endmacro %}
+
+
+{% macro cbs_raw_record(source_name, table_name) -%}
+    {#- Every contract column of a raw table (as declared in its source
+        YAML) as one JSON text: the quarantine keeps rows exactly as they
+        arrived. -#}
+    {%- set columns = [] -%}
+    {%- if execute -%}
+        {%- for node in graph.sources.values() -%}
+            {%- if node.source_name == source_name and node.name == table_name -%}
+                {%- do columns.extend(node.columns.keys()) -%}
+            {%- endif -%}
+        {%- endfor -%}
+        {%- if columns | length == 0 -%}
+            {{ exceptions.raise_compiler_error(
+                "cbs_raw_record: source " ~ source_name ~ "." ~ table_name
+                ~ " declares no columns in its YAML") }}
+        {%- endif -%}
+    {%- else -%}
+        {%- do columns.append('1') -%}
+    {%- endif -%}
+    {{ cbs_row_as_text(columns) }}
+{%- endmacro %}
+
+
+{% macro cbs_timestamp_reasons(column, text_column) -%}
+    {#- WHEN branches of a quarantine CASE for an event timestamp: missing,
+        unparseable, before var cbs_min_valid_date, or in the future.
+        column: the parsed UTC timestamp; text_column: its cleaned text.
+        Reasons name the column without any table qualifier. -#}
+    {%- set name = column.split('.')[-1] -%}
+    when {{ text_column }} is null then 'missing {{ name }}'
+            when {{ column }} is null then 'unparseable {{ name }}'
+            when {{ column }} < {{ cbs_min_valid_timestamp() }}
+                then '{{ name }} before {{ var("cbs_min_valid_date") }}'
+            when {{ column }} > {{ dbt.current_timestamp() }} then '{{ name }} in the future'
+{%- endmacro %}
+
+
+{% macro cbs_min_valid_timestamp() -%}
+    {#- Earliest plausible event time (var cbs_min_valid_date). -#}
+    cast('{{ var("cbs_min_valid_date") }} 00:00:00' as timestamp)
+{%- endmacro %}

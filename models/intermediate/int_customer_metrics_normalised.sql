@@ -1,0 +1,126 @@
+-- One row per customer, metric and normalisation method in use: the metric
+-- mapped to 0..1 (higher value, higher result; direction comes later).
+--
+-- rank:              mid-rank percentile, (rank - 1 + (ties - 1) / 2) / (n - 1),
+--                    so equal values always get equal results.
+-- minmax:            (x - min) / (max - min).
+-- capped_log_minmax: ln(1 + x) with x capped at its 99th percentile and
+--                    floored at 0, then min-max.
+-- Customers without a value are left out of n, min and max and get NULL.
+-- When every value is the same (or only one customer has one), the result
+-- is 0.5 for all: a constant says nothing about anyone.
+
+with metric_values as (
+
+    select * from {{ ref('int_customer_metric_values') }}
+
+),
+
+methods_in_use as (
+
+    select distinct
+        metric_name,
+        normalisation
+    from {{ ref('int_scoring_weights') }}
+
+),
+
+measured as (
+
+    select
+        metric_values.customer_id,
+        metric_values.as_of_date,
+        metric_values.metric_name,
+        metric_values.metric_order,
+        methods_in_use.normalisation,
+        metric_values.metric_value
+    from metric_values
+    inner join methods_in_use
+        on metric_values.metric_name = methods_in_use.metric_name
+
+),
+
+stats as (
+
+    select
+        metric_name,
+        normalisation,
+        count(metric_value) as value_count,
+        min(metric_value) as min_value,
+        max(metric_value) as max_value,
+        {{ cbs_percentile('metric_value', 0.99) }} as cap_value
+    from measured
+    group by metric_name, normalisation
+
+),
+
+ranked as (
+
+    select
+        measured.*,
+        rank() over (
+            partition by measured.metric_name, measured.normalisation,
+                measured.metric_value is null
+            order by measured.metric_value
+        ) as value_rank,
+        count(*) over (
+            partition by measured.metric_name, measured.normalisation, measured.metric_value
+        ) as tie_count
+    from measured
+
+),
+
+normalised as (
+
+    select
+        ranked.customer_id,
+        ranked.as_of_date,
+        ranked.metric_name,
+        ranked.metric_order,
+        ranked.normalisation,
+        ranked.metric_value,
+        case
+            when ranked.metric_value is null then null
+            when stats.value_count <= 1 or stats.max_value = stats.min_value then 0.5
+            when ranked.normalisation = 'rank'
+                then (ranked.value_rank - 1 + (ranked.tie_count - 1) / 2.0)
+                    / (stats.value_count - 1)
+            when ranked.normalisation = 'minmax'
+                then (ranked.metric_value - stats.min_value)
+                    / (stats.max_value - stats.min_value)
+            when ranked.normalisation = 'capped_log_minmax'
+                then case
+                    when {{ cbs_ln('1 + greatest(stats.cap_value, 0)') }}
+                        = {{ cbs_ln('1 + greatest(stats.min_value, 0)') }} then 0.5
+                    else (
+                        {{ cbs_ln('1 + least(greatest(ranked.metric_value, 0), stats.cap_value)') }}
+                        - {{ cbs_ln('1 + greatest(stats.min_value, 0)') }}
+                    ) / (
+                        {{ cbs_ln('1 + greatest(stats.cap_value, 0)') }}
+                        - {{ cbs_ln('1 + greatest(stats.min_value, 0)') }}
+                    )
+                end
+        end as raw_normalised_value
+    from ranked
+    inner join stats
+        on ranked.metric_name = stats.metric_name
+        and ranked.normalisation = stats.normalisation
+
+),
+
+clamped as (
+
+    select
+        customer_id,
+        as_of_date,
+        metric_name,
+        metric_order,
+        normalisation,
+        metric_value,
+        -- Rounding error must never push a value outside 0..1.
+        least(greatest(cast(raw_normalised_value as double), 0.0), 1.0) as normalised_value
+    from normalised
+
+)
+
+select * from clamped

@@ -1,0 +1,45 @@
+-- One row: the date scored and the window of activity that counts. The
+-- as-of date is var cbs_as_of_date, or else the day of the latest valid
+-- activity in the data, so the same data always scores the same date.
+
+with activity_dates as (
+
+    select cast(max(ordered_at) as date) as activity_date from {{ ref('stg_shop__orders') }}
+    union all
+    select cast(max(occurred_at) as date) from {{ ref('stg_crm__interactions') }}
+    union all
+    select cast(max(viewed_at) as date) from {{ ref('stg_shop__product_views') }}
+    union all
+    select cast(max(occurred_at) as date) from {{ ref('stg_social__engagements') }}
+    union all
+    select cast(max(submitted_at) as date) from {{ ref('stg_feedback__responses') }}
+
+),
+
+as_of as (
+
+    select
+        {%- if var('cbs_as_of_date') %}
+        cast('{{ var("cbs_as_of_date") }}' as date) as as_of_date
+        {%- else %}
+        coalesce(max(activity_date), current_date) as as_of_date
+        {%- endif %}
+    from activity_dates
+
+),
+
+final as (
+
+    select
+        as_of_date,
+        cast({{ dbt.dateadd('day', 1 - var('cbs_window_days') | int, 'as_of_date') }} as date)
+            as window_start_date,
+        -- Activity counts when it happened before the end of the as-of day.
+        cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as timestamp) as as_of_end_at,
+        cast({{ var('cbs_window_days') | int }} as integer) as window_days,
+        cast({{ var('cbs_half_life_days') or 'null' }} as double) as half_life_days
+    from as_of
+
+)
+
+select * from final

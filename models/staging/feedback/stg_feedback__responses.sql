@@ -1,0 +1,26 @@
+-- One row per review, rating or survey answer.
+
+with classified as (
+
+    select * from {{ ref('base_feedback__responses') }}
+
+),
+
+kept as (
+
+    select
+        feedback_id,
+        customer_id,
+        email,
+        phone,
+        feedback_type,
+        product_id,
+        rating,
+        body,
+        submitted_at
+    from classified
+    where row_status = 'kept'
+
+)
+
+select * from kept

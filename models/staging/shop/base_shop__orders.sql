@@ -1,0 +1,70 @@
+-- Every raw order row, cleaned and classified (see cbs_classify_rows).
+
+with source as (
+
+    select * from {{ source('shop', 'orders') }}
+
+),
+
+currencies as (
+
+    select currency_code from {{ ref('currency_rates') }}
+
+),
+
+cleaned as (
+
+    select
+        {{ cbs_clean_id('order_id') }} as order_id,
+        {{ cbs_clean_id('shop_account_id') }} as shop_account_id,
+        {{ cbs_normalise_email('customer_email') }} as customer_email,
+        {{ cbs_clean_enum('status') }} as status,
+        {{ cbs_to_utc_timestamp(cbs_clean_text('ordered_at')) }} as ordered_at,
+        upper({{ cbs_clean_text('currency') }}) as currency_code,
+        {{ cbs_to_number('order_total', 'decimal(18,2)') }} as order_total,
+        {{ cbs_clean_text('ordered_at') }} as ordered_at_text,
+        {{ cbs_is_unparseable('order_total', cbs_to_number('order_total', 'decimal(18,2)')) }}
+            as is_total_unparseable,
+        {{ cbs_raw_record('shop', 'orders') }} as raw_record
+    from source
+
+),
+
+checked as (
+
+    select
+        cleaned.order_id,
+        cleaned.shop_account_id,
+        cleaned.customer_email,
+        cleaned.status,
+        cleaned.ordered_at,
+        cleaned.currency_code,
+        cleaned.order_total,
+        cleaned.raw_record,
+        case
+            when cleaned.order_id is null then 'missing order_id'
+            {{ cbs_timestamp_reasons('cleaned.ordered_at', 'cleaned.ordered_at_text') }}
+            when cleaned.status is null then 'missing status'
+            when cleaned.status not in ('completed', 'cancelled', 'returned')
+                then 'unknown status: ' || cleaned.status
+            when cleaned.currency_code is null then 'missing currency'
+            when currencies.currency_code is null
+                then 'currency without a rate: ' || cleaned.currency_code
+            when cleaned.is_total_unparseable then 'order_total is not a number'
+            when cleaned.order_total < 0 then 'negative order_total'
+            when cleaned.shop_account_id is null and cleaned.customer_email is null
+                then 'no customer key (no shop account, no valid e-mail)'
+        end as quarantine_reason
+    from cleaned
+    left join currencies
+        on cleaned.currency_code = currencies.currency_code
+
+),
+
+classified as (
+
+    {{ cbs_classify_rows('checked', ['order_id'], latest_first='ordered_at desc') }}
+
+)
+
+select * from classified

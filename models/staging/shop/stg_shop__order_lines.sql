@@ -1,0 +1,23 @@
+-- One row per order line of a kept order.
+
+with classified as (
+
+    select * from {{ ref('base_shop__order_lines') }}
+
+),
+
+kept as (
+
+    select
+        order_id,
+        line_number,
+        product_id,
+        quantity,
+        unit_price,
+        quantity * unit_price as line_amount
+    from classified
+    where row_status = 'kept'
+
+)
+
+select * from kept

@@ -1,0 +1,22 @@
+-- One row per social engagement (like, comment, share or mention).
+
+with classified as (
+
+    select * from {{ ref('base_social__engagements') }}
+
+),
+
+kept as (
+
+    select
+        engagement_id,
+        platform,
+        social_handle,
+        engagement_type,
+        occurred_at
+    from classified
+    where row_status = 'kept'
+
+)
+
+select * from kept
