@@ -84,3 +84,20 @@
     {#- Earliest plausible event time (var cbs_min_valid_date). -#}
     cast('{{ var("cbs_min_valid_date") }} 00:00:00' as timestamp)
 {%- endmacro %}
+
+
+{% macro cbs_staged_tables() -%}
+    {#- Every raw table with the staging models that account for its rows:
+        [source, table, base model, stg model]. -#}
+    {{ return([
+        ['crm', 'customers', 'base_crm__customers', 'stg_crm__customers'],
+        ['crm', 'interactions', 'base_crm__interactions', 'stg_crm__interactions'],
+        ['crm', 'sales_reps', 'base_crm__sales_reps', 'stg_crm__sales_reps'],
+        ['shop', 'orders', 'base_shop__orders', 'stg_shop__orders'],
+        ['shop', 'order_lines', 'base_shop__order_lines', 'stg_shop__order_lines'],
+        ['shop', 'products', 'base_shop__products', 'stg_shop__products'],
+        ['shop', 'product_views', 'base_shop__product_views', 'stg_shop__product_views'],
+        ['social', 'engagements', 'base_social__engagements', 'stg_social__engagements'],
+        ['feedback', 'responses', 'base_feedback__responses', 'stg_feedback__responses'],
+    ]) }}
+{%- endmacro %}

@@ -117,8 +117,12 @@ clamped as (
         metric_order,
         normalisation,
         metric_value,
-        -- Rounding error must never push a value outside 0..1.
-        least(greatest(cast(raw_normalised_value as double), 0.0), 1.0) as normalised_value
+        -- Rounding error must never push a value outside 0..1. (greatest and
+        -- least skip NULLs on some engines, so a missing value is kept apart.)
+        case
+            when raw_normalised_value is not null
+                then least(greatest(cast(raw_normalised_value as double), 0.0), 1.0)
+        end as normalised_value
     from normalised
 
 )

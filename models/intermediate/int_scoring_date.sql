@@ -18,13 +18,12 @@ with activity_dates as (
 
 as_of as (
 
-    select
-        {%- if var('cbs_as_of_date') %}
-        cast('{{ var("cbs_as_of_date") }}' as date) as as_of_date
-        {%- else %}
-        coalesce(max(activity_date), current_date) as as_of_date
-        {%- endif %}
+    {%- if var('cbs_as_of_date') %}
+    select cast('{{ var("cbs_as_of_date") }}' as date) as as_of_date
+    {%- else %}
+    select coalesce(max(activity_date), current_date) as as_of_date
     from activity_dates
+    {%- endif %}
 
 ),
 
