@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pyarrow as pa
+
 from cbs_contract import source_tables, write_table
 
 logger = logging.getLogger(__name__)

@@ -35,6 +35,7 @@ from collections import Counter
 from pathlib import Path
 
 import pyarrow as pa
+
 from cbs_contract import source_tables, write_table
 
 logger = logging.getLogger(__name__)

@@ -12,11 +12,12 @@ import re
 from collections import Counter
 from pathlib import Path
 
-import import_cdnow
-import import_online_retail
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+
+import import_cdnow
+import import_online_retail
 from cbs_contract import source_tables
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
