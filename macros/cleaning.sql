@@ -3,11 +3,13 @@
     models stay portable. -#}
 
 {% macro cbs_clean_text(column) -%}
-    {#- Trimmed text, with empty, blank and the literal words null / none
-        (any case) turned into a real NULL. -#}
+    {#- Text without leading or trailing white space of any kind (tabs and
+        line breaks too), with empty, blank and the literal words null /
+        none (any case) turned into a real NULL. -#}
+    {%- set trimmed = cbs_regexp_replace(column, '^[\\s\\p{Z}]+|[\\s\\p{Z}]+$', '') -%}
     case
-        when lower(trim({{ column }})) in ('', 'null', 'none') then null
-        else trim({{ column }})
+        when lower({{ trimmed }}) in ('', 'null', 'none') then null
+        else {{ trimmed }}
     end
 {%- endmacro %}
 
@@ -61,7 +63,7 @@
 
 {% macro cbs_to_number(column, data_type='double') -%}
     {#- The cleaned text as a number, NULL when it is not one. -#}
-    {{ dbt.safe_cast(cbs_clean_text(column), api.Column.translate_type(data_type)) }}
+    {{ cbs_try_cast(cbs_clean_text(column), data_type) }}
 {%- endmacro %}
 
 

@@ -38,12 +38,12 @@
 {%- endmacro %}
 
 {% macro default__cbs_to_utc_timestamp(expression) -%}
-    timezone('UTC', try_cast({{ expression }} as timestamptz))
+    timezone('UTC', {{ cbs_try_cast(expression, 'timestamptz') }})
 {%- endmacro %}
 
 {% macro spark__cbs_to_utc_timestamp(expression) -%}
     {#- The Spark session runs in UTC (see profiles.yml). -#}
-    try_cast({{ expression }} as timestamp)
+    {{ cbs_try_cast(expression, 'timestamp') }}
 {%- endmacro %}
 
 
@@ -53,7 +53,7 @@
 {%- endmacro %}
 
 {% macro default__cbs_to_date(expression) -%}
-    try_cast({{ expression }} as date)
+    {{ cbs_try_cast(expression, 'date') }}
 {%- endmacro %}
 
 
@@ -101,4 +101,15 @@
 
 {% macro default__cbs_ln(expression) -%}
     ln({{ expression }})
+{%- endmacro %}
+
+
+{% macro cbs_try_cast(expression, data_type) -%}
+    {#- Cast that gives NULL instead of failing when the value does not fit
+        the type, so staging can quarantine it with a reason. -#}
+    {{ return(adapter.dispatch('cbs_try_cast', 'cbs')(expression, data_type)) }}
+{%- endmacro %}
+
+{% macro default__cbs_try_cast(expression, data_type) -%}
+    try_cast({{ expression }} as {{ api.Column.translate_type(data_type) }})
 {%- endmacro %}

@@ -20,7 +20,7 @@
 
 
 {% macro cbs_normalisation_methods() -%}
-    {#- rank: tie-safe mid-rank percentile; minmax: linear between the
+    {#- rank: percent rank, ties sharing the lowest; minmax: linear between the
         smallest and largest value; capped_log_minmax: ln(1 + x) after
         capping at the 99th percentile, then min-max. -#}
     {{ return(['rank', 'minmax', 'capped_log_minmax']) }}

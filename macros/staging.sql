@@ -10,8 +10,9 @@
         key_columns:    the columns that identify one entity (list of names).
         latest_first:   optional ORDER BY expression that picks which of
                         several conflicting rows for one key is kept, e.g.
-                        'updated_at desc'. Remaining ties are broken by the
-                        raw text, so the choice never depends on load order.
+                        'updated_at desc', and which copy of repeated
+                        content. Remaining ties are broken by the raw text,
+                        so the choice never depends on load order.
         content_column: what makes two rows the same row; the raw text by
                         default. Order lines pass their content without the
                         line position.
@@ -29,17 +30,24 @@
         *,
         case
             when quarantine_reason is not null then 'quarantined'
-            when row_number() over (
-                partition by quarantine_reason, {{ content_column }}
-                order by raw_record
-            ) > 1 then 'exact_duplicate'
+            when copy_number > 1 then 'exact_duplicate'
+            -- Only first copies compete for a key, so a key whose rows
+            -- differ always keeps one of them.
             when dense_rank() over (
-                partition by quarantine_reason, {{ key_columns | join(', ') }}
+                partition by quarantine_reason, copy_number > 1, {{ key_columns | join(', ') }}
                 order by {{ order_by }}
             ) > 1 then 'key_duplicate'
             else 'kept'
         end as row_status
-    from {{ relation }}
+    from (
+        select
+            *,
+            row_number() over (
+                partition by quarantine_reason, {{ content_column }}
+                order by {{ order_by }}
+            ) as copy_number
+        from {{ relation }}
+    ) as numbered
 {%- endmacro %}
 
 

@@ -1,8 +1,10 @@
 -- One row per customer, metric and normalisation method in use: the metric
 -- mapped to 0..1 (higher value, higher result; direction comes later).
 --
--- rank:              mid-rank percentile, (rank - 1 + (ties - 1) / 2) / (n - 1),
---                    so equal values always get equal results.
+-- rank:              percent rank, (rank - 1) / (n - 1): the share of the
+--                    other customers with a lower value. Equal values share
+--                    the lowest rank, so they always get equal results, and
+--                    the smallest value (often 0, no activity) maps to 0.
 -- minmax:            (x - min) / (max - min).
 -- capped_log_minmax: ln(1 + x) with x capped at its 99th percentile and
 --                    floored at 0, then min-max.
@@ -62,10 +64,7 @@ ranked as (
             partition by measured.metric_name, measured.normalisation,
                 measured.metric_value is null
             order by measured.metric_value
-        ) as value_rank,
-        count(*) over (
-            partition by measured.metric_name, measured.normalisation, measured.metric_value
-        ) as tie_count
+        ) as value_rank
     from measured
 
 ),
@@ -83,8 +82,7 @@ normalised as (
             when ranked.metric_value is null then null
             when stats.value_count <= 1 or stats.max_value = stats.min_value then 0.5
             when ranked.normalisation = 'rank'
-                then (ranked.value_rank - 1 + (ranked.tie_count - 1) / 2.0)
-                    / (stats.value_count - 1)
+                then (ranked.value_rank - 1) * 1.0 / (stats.value_count - 1)
             when ranked.normalisation = 'minmax'
                 then (ranked.metric_value - stats.min_value)
                     / (stats.max_value - stats.min_value)

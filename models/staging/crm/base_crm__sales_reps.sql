@@ -34,7 +34,8 @@ checked as (
         experience_years,
         capacity_accounts,
         region,
-        is_active_text in ('true', 't', 'yes', 'y', '1') as is_active,
+        -- A rep listed without a flag is taken as active.
+        coalesce(is_active_text, 'true') in ('true', 't', 'yes', 'y', '1') as is_active,
         raw_record,
         case
             when sales_rep_id is null then 'missing sales_rep_id'

@@ -99,6 +99,7 @@ classified as (
     {{ cbs_classify_rows(
         'checked',
         ['order_id', 'line_number'],
+        latest_first='line_number',
         content_column='line_content'
     ) }}
 
