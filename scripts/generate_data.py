@@ -10,7 +10,7 @@ the end date (for the alert tests).
 Everything is generated inside DuckDB with SQL. Randomness is a hash of
 (seed, row key, salt) mapped to [0, 1), never random(), so the content is a
 pure function of the arguments whatever the number of threads; only the
-default end date (today, UTC) depends on when the script runs.
+default end date (yesterday, UTC) depends on when the script runs.
 
 Example::
 
@@ -1671,7 +1671,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--end-date",
         type=date.fromisoformat,
         default=None,
-        help="last day of the generated period, YYYY-MM-DD (default: today, UTC)",
+        help="last day of the generated period, YYYY-MM-DD (default: yesterday, UTC,"
+        " so that no generated event lies in the future)",
     )
     parser.add_argument("--days", type=int, default=730, help="length of the period in days")
     parser.add_argument("--memory-limit", default="2GB", help="DuckDB memory limit")
@@ -1691,7 +1692,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     settings = Settings(
         customers=customers,
         seed=args.seed,
-        end_date=args.end_date or datetime.now(UTC).date(),
+        end_date=args.end_date or datetime.now(UTC).date() - timedelta(days=1),
         days=args.days,
         size=None if args.customers is not None else args.size,
     )
