@@ -1,6 +1,7 @@
 # The two commands a new user needs, and the ones behind them.
 #   make demo   generate demo data, build and test every model, print a summary
-#   make test   lint, then run the whole test suite (pytest drives dbt)
+#   make test   lint (ruff, sqlfluff with the dbt templater), then the whole test suite
+#   make lint   the lint step alone
 # Every target installs what it needs into .venv first.
 
 PYTHON ?= python3
@@ -43,6 +44,7 @@ online-retail: $(BIN)/activate
 lint: $(BIN)/activate
 	$(BIN)/ruff check scripts tests/python
 	$(BIN)/ruff format --check scripts tests/python
+	$(BIN)/python scripts/lint_sql.py
 
 test: lint
 	$(BIN)/pytest

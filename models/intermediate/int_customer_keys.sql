@@ -10,15 +10,43 @@ with customers as (
 
 keys as (
 
-    select 'customer_id' as key_type, customer_id as key_value, customer_id from customers
+    select
+        'customer_id' as key_type,
+        customer_id as key_value,
+        customer_id
+    from customers
+
     union all
-    select 'shop_account', shop_account_id, customer_id from customers
+
+    select
+        'shop_account' as key_type,
+        shop_account_id as key_value,
+        customer_id
+    from customers
+
     union all
-    select 'email', email, customer_id from customers
+
+    select
+        'email' as key_type,
+        email as key_value,
+        customer_id
+    from customers
+
     union all
-    select 'phone', phone, customer_id from customers
+
+    select
+        'phone' as key_type,
+        phone as key_value,
+        customer_id
+    from customers
+
     union all
-    select 'social_handle', social_handle, customer_id from customers
+
+    select
+        'social_handle' as key_type,
+        social_handle as key_value,
+        customer_id
+    from customers
 
 ),
 

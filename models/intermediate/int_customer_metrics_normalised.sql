@@ -56,12 +56,25 @@ stats as (
 
 ),
 
+log_stats as (
+
+    select
+        *,
+        {{ cbs_ln('1 + greatest(min_value, 0)') }} as log_min_value,
+        {{ cbs_ln('1 + greatest(cap_value, 0)') }} as log_cap_value
+    from stats
+
+),
+
 ranked as (
 
     select
         measured.*,
+        {{ cbs_ln('1 + greatest(measured.metric_value, 0)') }} as log_value,
         rank() over (
-            partition by measured.metric_name, measured.normalisation,
+            partition by
+                measured.metric_name,
+                measured.normalisation,
                 measured.metric_value is null
             order by measured.metric_value
         ) as value_rank
@@ -80,29 +93,21 @@ normalised as (
         ranked.metric_value,
         case
             when ranked.metric_value is null then null
-            when stats.value_count <= 1 or stats.max_value = stats.min_value then 0.5
+            when log_stats.value_count <= 1 or log_stats.max_value = log_stats.min_value then 0.5
             when ranked.normalisation = 'rank'
-                then (ranked.value_rank - 1) * 1.0 / (stats.value_count - 1)
+                then (ranked.value_rank - 1) * 1.0 / (log_stats.value_count - 1)
             when ranked.normalisation = 'minmax'
-                then (ranked.metric_value - stats.min_value)
-                    / (stats.max_value - stats.min_value)
+                then (ranked.metric_value - log_stats.min_value)
+                    / (log_stats.max_value - log_stats.min_value)
+            when log_stats.log_cap_value = log_stats.log_min_value then 0.5
             when ranked.normalisation = 'capped_log_minmax'
-                then case
-                    when {{ cbs_ln('1 + greatest(stats.cap_value, 0)') }}
-                        = {{ cbs_ln('1 + greatest(stats.min_value, 0)') }} then 0.5
-                    else (
-                        {{ cbs_ln('1 + least(greatest(ranked.metric_value, 0), stats.cap_value)') }}
-                        - {{ cbs_ln('1 + greatest(stats.min_value, 0)') }}
-                    ) / (
-                        {{ cbs_ln('1 + greatest(stats.cap_value, 0)') }}
-                        - {{ cbs_ln('1 + greatest(stats.min_value, 0)') }}
-                    )
-                end
+                then (least(ranked.log_value, log_stats.log_cap_value) - log_stats.log_min_value)
+                    / (log_stats.log_cap_value - log_stats.log_min_value)
         end as raw_normalised_value
     from ranked
-    inner join stats
-        on ranked.metric_name = stats.metric_name
-        and ranked.normalisation = stats.normalisation
+    inner join log_stats
+        on ranked.metric_name = log_stats.metric_name
+        and ranked.normalisation = log_stats.normalisation
 
 ),
 

@@ -35,7 +35,7 @@ top_metric as (
             contribution,
             row_number() over (
                 partition by scoring_profile, customer_id
-                order by contribution desc, metric_order
+                order by contribution desc, metric_order asc
             ) as contribution_order
         from contributions
     ) as ordered
@@ -47,40 +47,52 @@ top_metric as (
 pivoted as (
 
     select
-        contributions.customer_id,
-        contributions.scoring_profile,
-        contributions.as_of_date,
-        contributions.is_default_profile,
         {%- for metric in cbs_scoring_metrics() %}
-        max(case when contributions.metric_name = '{{ metric }}'
-            then contributions.normalised_value end) as {{ metric }}_normalised,
-        coalesce(max(case when contributions.metric_name = '{{ metric }}'
-            then contributions.effective_weight end), 0) as {{ metric }}_weight,
-        coalesce(max(case when contributions.metric_name = '{{ metric }}'
-            then contributions.contribution end), 0) as {{ metric }}_contribution
-        {{- "," if not loop.last }}
+        max(
+            case when metric_name = '{{ metric }}' then normalised_value end
+        ) as {{ metric }}_normalised,
+        coalesce(max(
+            case when metric_name = '{{ metric }}' then effective_weight end
+        ), 0) as {{ metric }}_weight,
+        coalesce(max(
+            case when metric_name = '{{ metric }}' then contribution end
+        ), 0) as {{ metric }}_contribution,
         {%- endfor %}
+        customer_id,
+        scoring_profile,
+        as_of_date,
+        is_default_profile
     from contributions
     group by
-        contributions.customer_id,
-        contributions.scoring_profile,
-        contributions.as_of_date,
-        contributions.is_default_profile
+        customer_id,
+        scoring_profile,
+        as_of_date,
+        is_default_profile
+
+),
+
+summed as (
+
+    select
+        *,
+        -- Added in a fixed order, so equal inputs give equal totals on
+        -- every run and every engine.
+        (
+            {%- for metric in cbs_scoring_metrics() %}
+            {{ "+ " if not loop.first }}{{ metric }}_contribution
+            {%- endfor %}
+        ) as contribution_total
+    from pivoted
 
 ),
 
 scored as (
 
     select
-        pivoted.*,
-        -- Summed in a fixed order and rounded, so equal inputs give equal
-        -- scores on every run and every engine.
-        round(least(greatest(
-            {%- for metric in cbs_scoring_metrics() %}
-            {{ metric }}_contribution{{ " +" if not loop.last }}
-            {%- endfor %}
-        , 0), 100), 4) as score
-    from pivoted
+        *,
+        -- Rounded, so float noise never splits equal scores.
+        round(least(greatest(contribution_total, 0), 100), 4) as score
+    from summed
 
 ),
 

@@ -73,7 +73,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 def expected_scores() -> dict[str, float]:
     """The balanced profile's scores, worked out step by step."""
-    frequency = {"00001": 0.5, "00002": 1.0, "00003": 0.0}  # mid-ranks of 1, 2, 0
+    frequency = {"00001": 0.5, "00002": 1.0, "00003": 0.0}  # percent ranks of 1, 2, 0
     # Spend 50, 40, 0: the cap is the 99th percentile, 40 + 0.98 * 10 = 49.8.
     cap = 49.8
     spend = {

@@ -43,8 +43,7 @@ checked as (
             when is_capacity_unparseable then 'capacity_accounts is not a whole number'
             when experience_years < 0 then 'negative experience_years'
             when capacity_accounts < 0 then 'negative capacity_accounts'
-            when is_active_text is not null
-                and is_active_text not in ('true', 't', 'yes', 'y', '1', 'false', 'f', 'no', 'n', '0')
+            when is_active_text not in ('true', 't', 'yes', 'y', '1', 'false', 'f', 'no', 'n', '0')
                 then 'unknown is_active value: ' || is_active_text
         end as quarantine_reason
     from cleaned
