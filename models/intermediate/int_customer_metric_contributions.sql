@@ -1,4 +1,4 @@
--- One row per scoring profile, customer and weighted metric: the metric's
+-- One row per scoring profile, customer, as-of date and weighted metric: the metric's
 -- normalised value with its direction and missing-value rule applied, the
 -- weight it gets, and its contribution to the 0..100 score.
 --
@@ -48,10 +48,11 @@ spread as (
 
     select
         scoring_profile,
+        as_of_date,
         metric_name,
         max(normalised_value) > min(normalised_value) as is_informative
     from directed
-    group by scoring_profile, metric_name
+    group by scoring_profile, as_of_date, metric_name
 
 ),
 
@@ -59,13 +60,14 @@ profile_totals as (
 
     select
         weights.scoring_profile,
+        spread.as_of_date,
         sum(case when spread.is_informative then weights.weight_share else 0 end)
             as informative_share
     from weights
     inner join spread
         on weights.scoring_profile = spread.scoring_profile
         and weights.metric_name = spread.metric_name
-    group by weights.scoring_profile
+    group by weights.scoring_profile, spread.as_of_date
 
 ),
 
@@ -91,9 +93,11 @@ weighted as (
     from directed
     inner join spread
         on directed.scoring_profile = spread.scoring_profile
+        and directed.as_of_date = spread.as_of_date
         and directed.metric_name = spread.metric_name
     inner join profile_totals
         on directed.scoring_profile = profile_totals.scoring_profile
+        and directed.as_of_date = profile_totals.as_of_date
 
 ),
 

@@ -1,4 +1,4 @@
--- One row per CRM customer known on the as-of date: the behaviour metrics
+-- One row per CRM customer known on an as-of date and that date: the behaviour metrics
 -- the score is built from, over the trailing window (see the YAML for each
 -- metric's definition and unit). With var cbs_half_life_days set, every
 -- event counts 0.5 ^ (age in days / half-life) instead of 1.
@@ -13,13 +13,15 @@
 
 with scoring_date as (
 
-    select * from {{ ref('int_scoring_date') }}
+    select * from {{ ref('int_scoring_dates') }}
 
 ),
 
 customers as (
 
-    select customers.customer_id
+    select
+        customers.customer_id,
+        scoring_date.as_of_date
     from {{ ref('stg_crm__customers') }} as customers
     cross join scoring_date
     where customers.created_at is null
@@ -85,6 +87,7 @@ order_metrics as (
 
     select
         completed_orders.customer_id,
+        scoring_date.as_of_date,
         sum(case when {{ window_filter }} then {{ decay }} else 0 end) as purchase_frequency,
         sum(
             case
@@ -97,7 +100,7 @@ order_metrics as (
     from completed_orders
     cross join scoring_date
     where completed_orders.event_at < scoring_date.as_of_end_at
-    group by completed_orders.customer_id
+    group by completed_orders.customer_id, scoring_date.as_of_date
 
 ),
 
@@ -110,11 +113,12 @@ interaction_metrics as (
         ) as {{ channel }}_interactions,
         {%- endfor %}
         interaction_events.customer_id,
+        scoring_date.as_of_date,
         sum({{ decay }}) as interaction_count
     from interaction_events
     cross join scoring_date
     where {{ window_filter }}
-    group by interaction_events.customer_id
+    group by interaction_events.customer_id, scoring_date.as_of_date
 
 ),
 
@@ -122,11 +126,12 @@ view_metrics as (
 
     select
         view_events.customer_id,
+        scoring_date.as_of_date,
         sum({{ decay }}) as product_views
     from view_events
     cross join scoring_date
     where {{ window_filter }}
-    group by view_events.customer_id
+    group by view_events.customer_id, scoring_date.as_of_date
 
 ),
 
@@ -134,6 +139,7 @@ feedback_metrics as (
 
     select
         feedback_events.customer_id,
+        scoring_date.as_of_date,
         sum({{ decay }}) as review_count,
         sum(
             case
@@ -146,7 +152,7 @@ feedback_metrics as (
     from feedback_events
     cross join scoring_date
     where {{ window_filter }}
-    group by feedback_events.customer_id
+    group by feedback_events.customer_id, scoring_date.as_of_date
 
 ),
 
@@ -154,11 +160,12 @@ engagement_metrics as (
 
     select
         engagement_events.customer_id,
+        scoring_date.as_of_date,
         sum({{ decay }}) as social_engagement
     from engagement_events
     cross join scoring_date
     where {{ window_filter }}
-    group by engagement_events.customer_id
+    group by engagement_events.customer_id, scoring_date.as_of_date
 
 ),
 
@@ -166,7 +173,7 @@ final as (
 
     select
         customers.customer_id,
-        scoring_date.as_of_date,
+        customers.as_of_date,
         cast(coalesce(order_metrics.purchase_frequency, 0) as double) as purchase_frequency,
         cast(coalesce(order_metrics.total_spend, 0) as double) as total_spend,
         cast(
@@ -186,17 +193,23 @@ final as (
         cast(coalesce(engagement_metrics.social_engagement, 0) as double) as social_engagement,
         '{{ var("cbs_base_currency") }}' as base_currency
     from customers
-    cross join scoring_date
+    inner join scoring_date
+        on customers.as_of_date = scoring_date.as_of_date
     left join order_metrics
         on customers.customer_id = order_metrics.customer_id
+        and customers.as_of_date = order_metrics.as_of_date
     left join interaction_metrics
         on customers.customer_id = interaction_metrics.customer_id
+        and customers.as_of_date = interaction_metrics.as_of_date
     left join view_metrics
         on customers.customer_id = view_metrics.customer_id
+        and customers.as_of_date = view_metrics.as_of_date
     left join feedback_metrics
         on customers.customer_id = feedback_metrics.customer_id
+        and customers.as_of_date = feedback_metrics.as_of_date
     left join engagement_metrics
         on customers.customer_id = engagement_metrics.customer_id
+        and customers.as_of_date = engagement_metrics.as_of_date
 
 )
 

@@ -1,5 +1,6 @@
--- One row per customer, metric and normalisation method in use: the metric
--- mapped to 0..1 (higher value, higher result; direction comes later).
+-- One row per customer, as-of date, metric and normalisation method in use:
+-- the metric mapped to 0..1 among the customers of the same date (higher
+-- value, higher result; direction comes later).
 --
 -- rank:              percent rank, (rank - 1) / (n - 1): the share of the
 --                    other customers with a lower value. Equal values share
@@ -45,6 +46,7 @@ measured as (
 stats as (
 
     select
+        as_of_date,
         metric_name,
         normalisation,
         count(metric_value) as value_count,
@@ -52,7 +54,7 @@ stats as (
         max(metric_value) as max_value,
         {{ cbs_percentile('metric_value', 0.99) }} as cap_value
     from measured
-    group by metric_name, normalisation
+    group by as_of_date, metric_name, normalisation
 
 ),
 
@@ -73,6 +75,7 @@ ranked as (
         {{ cbs_ln('1 + greatest(measured.metric_value, 0)') }} as log_value,
         rank() over (
             partition by
+                measured.as_of_date,
                 measured.metric_name,
                 measured.normalisation,
                 measured.metric_value is null
@@ -106,7 +109,8 @@ normalised as (
         end as raw_normalised_value
     from ranked
     inner join log_stats
-        on ranked.metric_name = log_stats.metric_name
+        on ranked.as_of_date = log_stats.as_of_date
+        and ranked.metric_name = log_stats.metric_name
         and ranked.normalisation = log_stats.normalisation
 
 ),

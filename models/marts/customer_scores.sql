@@ -26,15 +26,17 @@ top_metric as (
     select
         scoring_profile,
         customer_id,
+        as_of_date,
         metric_name as top_metric
     from (
         select
             scoring_profile,
             customer_id,
+            as_of_date,
             metric_name,
             contribution,
             row_number() over (
-                partition by scoring_profile, customer_id
+                partition by scoring_profile, customer_id, as_of_date
                 order by contribution desc, metric_order asc
             ) as contribution_order
         from contributions
@@ -121,12 +123,14 @@ final as (
     from scored
     inner join metrics
         on scored.customer_id = metrics.customer_id
+        and scored.as_of_date = metrics.as_of_date
     left join tiers
         on scored.score >= tiers.lower_bound
         and (scored.score < tiers.upper_bound or tiers.upper_bound = 100)
     left join top_metric
         on scored.scoring_profile = top_metric.scoring_profile
         and scored.customer_id = top_metric.customer_id
+        and scored.as_of_date = top_metric.as_of_date
 
 )
 

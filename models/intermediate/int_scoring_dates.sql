@@ -1,6 +1,20 @@
--- One row: the date scored and the window of activity that counts. The
--- as-of date is var cbs_as_of_date, or else the day of the latest valid
--- activity in the data, so the same data always scores the same date.
+-- One row per date scored in this run, with the window of activity that
+-- counts for it. The dates are var cbs_as_of_dates (a list, for backfills),
+-- else var cbs_as_of_date, else the day of the latest valid activity in
+-- the data, so the same data always scores the same date.
+
+{%- set listed = var('cbs_as_of_dates') %}
+{%- if listed is string %}{% set listed = listed.split(',') %}{% endif %}
+{%- set listed = listed | map('trim') | reject('equalto', '') | list %}
+{%- if not listed and var('cbs_as_of_date') %}
+    {%- set listed = [var('cbs_as_of_date')] %}
+{%- endif %}
+{%- for day in listed %}
+    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day | string) %}
+        {{ exceptions.raise_compiler_error(
+            "var cbs_as_of_date(s): '" ~ day ~ "' is not a date written YYYY-MM-DD") }}
+    {%- endif %}
+{%- endfor %}
 
 with activity_dates as (
 
@@ -18,8 +32,11 @@ with activity_dates as (
 
 as_of as (
 
-    {%- if var('cbs_as_of_date') %}
-    select cast('{{ var("cbs_as_of_date") }}' as date) as as_of_date
+    {%- if listed %}
+    {%- for day in listed | unique | sort %}
+    select cast('{{ day }}' as date) as as_of_date
+    {{- " union all" if not loop.last }}
+    {%- endfor %}
     {%- else %}
     select coalesce(max(activity_date), current_date) as as_of_date
     from activity_dates
