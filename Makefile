@@ -31,6 +31,12 @@ demo: $(BIN)/activate
 	CBS_DATA_DIR=$(DEMO_DIR) CBS_DUCKDB_PATH=$(DEMO_DB) $(DBT) build
 	$(BIN)/python scripts/summarise_build.py --database $(DEMO_DB)
 
+# Great Expectations suites (sources, staging, marts) on the demo build: one line
+# per expectation with what was observed; fails on any failed or unobserved check.
+.PHONY: validate
+validate: $(BIN)/activate
+	$(BIN)/python scripts/validate_data.py --database $(DEMO_DB) --data-dir $(DEMO_DIR)
+
 cdnow: $(BIN)/activate
 	$(BIN)/python scripts/import_cdnow.py --source $(CDNOW_SOURCE) --out data/cdnow
 	CBS_DATA_DIR=data/cdnow CBS_DUCKDB_PATH=cdnow.duckdb $(DBT) build --vars '{cbs_base_currency: USD}'

@@ -62,8 +62,21 @@
 
 
 {% macro cbs_to_number(column, data_type='double') -%}
-    {#- The cleaned text as a number, NULL when it is not one. -#}
-    {{ cbs_try_cast(cbs_clean_text(column), data_type) }}
+    {#- The cleaned text as a number, NULL when it is not one. A whole-number
+        type takes only whole numbers ("2.5" and "0x10" are not); NaN and
+        infinity are never numbers. -#}
+    {%- set text = cbs_clean_text(column) -%}
+    {%- if data_type | lower in ('integer', 'int', 'bigint', 'smallint') -%}
+        case
+            when {{ cbs_regexp_like(text, '^[+-]?[0-9]+(\\.0+)?$') }}
+                then {{ cbs_try_cast(text, data_type) }}
+        end
+    {%- else -%}
+        case
+            when {{ cbs_try_cast(text, 'double') }} between -1e300 and 1e300
+                then {{ cbs_try_cast(text, data_type) }}
+        end
+    {%- endif -%}
 {%- endmacro %}
 
 

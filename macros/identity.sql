@@ -32,17 +32,15 @@
         {%- endfor %}
         coalesce(
             {%- for key in keys %}
-            case when key_{{ loop.index }}.is_ambiguous then null else key_{{ loop.index }}.customer_id end
-            {{- "," if not loop.last }}
+            key_{{ loop.index }}.customer_id{{ "," if not loop.last }}
             {%- endfor %}
         ) as customer_id,
         case
             {%- for key in keys %}
-            when key_{{ loop.index }}.customer_id is not null
-                and not key_{{ loop.index }}.is_ambiguous then '{{ key[0] }}'
+            when key_{{ loop.index }}.customer_id is not null then '{{ key[0] }}'
             {%- endfor %}
             {%- for key in keys %}
-            when key_{{ loop.index }}.customer_id is not null then 'ambiguous'
+            when key_{{ loop.index }}.is_ambiguous then 'ambiguous'
             {%- endfor %}
             when {% for key in keys %}activity.{{ key[1] }} is null{{ " and " if not loop.last }}{% endfor %}
                 then 'no_key'

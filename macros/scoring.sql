@@ -46,9 +46,16 @@
         {%- set metrics = cbs_scoring_metrics() -%}
         {%- set methods = cbs_normalisation_methods() -%}
         {%- set directions = ['higher_is_better', 'lower_is_better'] -%}
+        {#- Range checks run in SQL, where NaN and infinity fail them too. -#}
         {%- set rows = run_query(
-            "select scoring_profile, metric_name, weight, normalisation, direction,"
-            ~ " value_if_missing from " ~ weights_relation).rows -%}
+            "select scoring_profile, metric_name,"
+            ~ " case when weight >= 0 and weight <= 1e12 then weight end,"
+            ~ " normalisation, direction,"
+            ~ " case when value_if_missing >= 0 and value_if_missing <= 1"
+            ~ " then value_if_missing end,"
+            ~ " cast(weight as " ~ dbt.type_string() ~ "),"
+            ~ " cast(value_if_missing as " ~ dbt.type_string() ~ ")"
+            ~ " from " ~ weights_relation).rows -%}
         {%- set problems = [] -%}
         {%- set seen = [] -%}
         {%- set totals = {} -%}
@@ -64,8 +71,8 @@
                 {%- do problems.append(where ~ ": listed more than once") -%}
             {%- endif -%}
             {%- do seen.append((row[0], row[1])) -%}
-            {%- if row[2] is none or row[2] < 0 -%}
-                {%- do problems.append(where ~ ": weight must be a number >= 0, got " ~ row[2]) -%}
+            {%- if row[2] is none -%}
+                {%- do problems.append(where ~ ": weight must be a finite number >= 0, got " ~ row[6]) -%}
             {%- else -%}
                 {%- do totals.update({row[0]: totals.get(row[0], 0) + row[2]}) -%}
             {%- endif -%}
@@ -75,8 +82,8 @@
             {%- if row[4] not in directions -%}
                 {%- do problems.append(where ~ ": unknown direction '" ~ row[4] ~ "'; allowed: " ~ directions | join(", ")) -%}
             {%- endif -%}
-            {%- if row[5] is none or row[5] < 0 or row[5] > 1 -%}
-                {%- do problems.append(where ~ ": value_if_missing must be between 0 and 1, got " ~ row[5]) -%}
+            {%- if row[5] is none -%}
+                {%- do problems.append(where ~ ": value_if_missing must be between 0 and 1, got " ~ row[7]) -%}
             {%- endif -%}
         {%- endfor -%}
         {%- for profile, total in totals.items() if total <= 0 -%}
@@ -96,9 +103,12 @@
         lower below upper, and the tiers, sorted by bound, covering 0 to 100
         with no gap and no overlap; the best tier (rank 1) is the top one. -#}
     {%- if execute -%}
+        {#- Bounds outside 0..100, NaN and infinity come back as NULL. -#}
         {%- set rows = run_query(
-            "select tier_name, tier_rank, lower_bound, upper_bound from "
-            ~ tiers_relation ~ " order by lower_bound, upper_bound").rows -%}
+            "select tier_name, tier_rank,"
+            ~ " case when lower_bound >= 0 and lower_bound <= 100 then lower_bound end,"
+            ~ " case when upper_bound >= 0 and upper_bound <= 100 then upper_bound end"
+            ~ " from " ~ tiers_relation ~ " order by lower_bound, upper_bound").rows -%}
         {%- set problems = [] -%}
         {%- if rows | length == 0 -%}
             {%- do problems.append("no tiers defined") -%}
@@ -113,7 +123,7 @@
         {%- endif -%}
         {%- for row in rows -%}
             {%- set where = "tier '" ~ row[0] ~ "'" -%}
-            {%- if row[2] is none or row[3] is none or row[2] < 0 or row[3] > 100 or row[2] >= row[3] -%}
+            {%- if row[2] is none or row[3] is none or row[2] >= row[3] -%}
                 {%- do problems.append(where ~ ": needs 0 <= lower_bound < upper_bound <= 100, got "
                     ~ row[2] ~ " to " ~ row[3]) -%}
             {%- elif loop.first and row[2] != 0 -%}
@@ -153,4 +163,34 @@
                 "'" ~ base ~ "' has no row in seed currency_rates; currencies: " ~ codes | join(", ")]) }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+
+{% macro cbs_assert_valid_settings() -%}
+    {#- Stop the run when a scoring variable makes no sense, naming it:
+        cbs_window_days a whole number >= 1, cbs_half_life_days empty or a
+        number > 0, scoring dates not after today. -#}
+    {%- set problems = [] -%}
+    {%- set window = var('cbs_window_days') | string -%}
+    {%- if not modules.re.match('^[0-9]+$', window) or window | int < 1 -%}
+        {%- do problems.append("var cbs_window_days must be a whole number of days >= 1, got '"
+            ~ window ~ "'") -%}
+    {%- endif -%}
+    {%- set half_life = var('cbs_half_life_days') | string -%}
+    {%- if half_life and half_life != 'None' -%}
+        {%- if not modules.re.match('^[0-9]*\.?[0-9]+$', half_life) or half_life | float <= 0 -%}
+            {%- do problems.append("var cbs_half_life_days must be empty or a number of days > 0,"
+                ~ " got '" ~ half_life ~ "'") -%}
+        {%- endif -%}
+    {%- endif -%}
+    {%- set today = modules.datetime.datetime.utcnow().date().isoformat() -%}
+    {%- set listed = var('cbs_as_of_dates') -%}
+    {%- if listed is string -%}{%- set listed = listed.split(',') -%}{%- endif -%}
+    {%- for day in (listed | list) + [var('cbs_as_of_date')] -%}
+        {%- if day and (day | string | trim) > today -%}
+            {%- do problems.append("scoring date " ~ day ~ " is after today (" ~ today
+                ~ "): nothing can have happened yet") -%}
+        {%- endif -%}
+    {%- endfor -%}
+    {{ cbs_raise_if_problems("the scoring settings", problems) }}
 {%- endmacro %}

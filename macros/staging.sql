@@ -51,10 +51,9 @@
 {%- endmacro %}
 
 
-{% macro cbs_raw_record(source_name, table_name) -%}
-    {#- Every contract column of a raw table (as declared in its source
-        YAML) as one JSON text: the quarantine keeps rows exactly as they
-        arrived. -#}
+{% macro cbs_contract_columns(source_name, table_name) -%}
+    {#- The contract columns of a raw table, as declared in its source YAML,
+        in order. Empty at parse time, when the graph is not loaded yet. -#}
     {%- set columns = [] -%}
     {%- if execute -%}
         {%- for node in graph.sources.values() -%}
@@ -64,13 +63,48 @@
         {%- endfor -%}
         {%- if columns | length == 0 -%}
             {{ exceptions.raise_compiler_error(
-                "cbs_raw_record: source " ~ source_name ~ "." ~ table_name
+                "cbs_contract_columns: source " ~ source_name ~ "." ~ table_name
                 ~ " declares no columns in its YAML") }}
         {%- endif -%}
-    {%- else -%}
-        {%- do columns.append('1') -%}
     {%- endif -%}
-    {{ cbs_row_as_text(columns) }}
+    {{ return(columns) }}
+{%- endmacro %}
+
+
+{% macro cbs_raw_source(source_name, table_name) -%}
+    {#- Select a raw table's contract columns, each as text, after checking
+        that the table has them all: a file exported with a column missing
+        stops the run with a message naming the table and the columns,
+        instead of an error deep inside a model. Extra columns are ignored;
+        a column that arrives as a number or date is read as its text. -#}
+    {%- set relation = source(source_name, table_name) -%}
+    {%- set expected = cbs_contract_columns(source_name, table_name) -%}
+    {%- if execute -%}
+        {%- set found = run_query("select * from " ~ relation ~ " limit 0").column_names
+            | map('lower') | list -%}
+        {%- set missing = expected | reject('in', found) | list -%}
+        {%- if missing -%}
+            {{ exceptions.raise_compiler_error(
+                "raw table " ~ source_name ~ "." ~ table_name ~ " (" ~ relation ~ ") lacks contract"
+                ~ " columns: " ~ missing | join(", ") ~ ". It has: " ~ found | join(", ")
+                ~ ". The contract is in models/staging/" ~ source_name ~ "/_" ~ source_name
+                ~ "__sources.yml.") }}
+        {%- endif -%}
+    {%- endif -%}
+    select
+        {%- for column in expected %}
+        cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
+        {%- endfor %}
+        {%- if not expected %} *{% endif %}
+    from {{ relation }}
+{%- endmacro %}
+
+
+{% macro cbs_raw_record(source_name, table_name) -%}
+    {#- Every contract column of a raw table as one JSON text: the quarantine
+        keeps rows exactly as they arrived. -#}
+    {%- set columns = cbs_contract_columns(source_name, table_name) -%}
+    {{ cbs_row_as_text(columns if columns else ['1']) }}
 {%- endmacro %}
 
 

@@ -1,6 +1,7 @@
--- One row per identity key of a CRM customer (key type, normalised value),
--- flagged when the same key belongs to more than one customer: such a key
--- never matches, since it cannot say whose activity it is.
+-- One row per identity key (key type, normalised value) held by CRM
+-- customers, with its holder. A key that several customers share (a family
+-- e-mail, a shared phone) has no holder and is flagged ambiguous: it never
+-- matches, since it cannot say whose activity it is.
 
 with customers as (
 
@@ -55,10 +56,13 @@ counted as (
     select
         key_type,
         key_value,
-        customer_id,
-        count(*) over (partition by key_type, key_value) > 1 as is_ambiguous
+        -- The one holder of the key; NULL when several customers share it.
+        case when count(distinct customer_id) = 1 then min(customer_id) end as customer_id,
+        count(distinct customer_id) > 1 as is_ambiguous,
+        count(distinct customer_id) as holder_count
     from keys
     where key_value is not null
+    group by key_type, key_value
 
 )
 

@@ -1,7 +1,9 @@
--- One row per CRM customer known on an as-of date and that date: the behaviour metrics
+-- One row per as-of date and CRM customer known on it: the behaviour metrics
 -- the score is built from, over the trailing window (see the YAML for each
 -- metric's definition and unit). With var cbs_half_life_days set, every
 -- event counts 0.5 ^ (age in days / half-life) instead of 1.
+
+{{ cbs_assert_valid_settings() }}
 
 {%- set window_filter = "event_at >= cast(scoring_date.window_start_date as timestamp)"
     ~ " and event_at < scoring_date.as_of_end_at" %}
@@ -17,15 +19,52 @@ with scoring_date as (
 
 ),
 
+activity_starts as (
+
+    {%- set activity = [
+        ('int_orders_stitched', 'ordered_at'),
+        ('int_interactions_stitched', 'occurred_at'),
+        ('int_product_views_stitched', 'viewed_at'),
+        ('int_feedback_stitched', 'submitted_at'),
+        ('int_engagements_stitched', 'occurred_at'),
+    ] %}
+    {%- for model, column in activity %}
+    select
+        customer_id,
+        min({{ column }}) as first_activity_at
+    from {{ ref(model) }}
+    where customer_id is not null
+    group by customer_id
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
+
+),
+
+first_activity as (
+
+    select
+        customer_id,
+        min(first_activity_at) as first_activity_at
+    from activity_starts
+    group by customer_id
+
+),
+
 customers as (
 
+    -- A customer is known on a date once their CRM record exists, or once
+    -- they did something, whichever came first (records are often created
+    -- after a first purchase); with no creation time, always.
     select
         customers.customer_id,
         scoring_date.as_of_date
     from {{ ref('stg_crm__customers') }} as customers
     cross join scoring_date
+    left join first_activity
+        on customers.customer_id = first_activity.customer_id
     where customers.created_at is null
         or customers.created_at < scoring_date.as_of_end_at
+        or first_activity.first_activity_at < scoring_date.as_of_end_at
 
 ),
 

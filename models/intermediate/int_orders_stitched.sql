@@ -48,12 +48,9 @@ priced as (
         orders.ordered_at,
         orders.currency_code,
         coalesce(line_totals.line_count, 0) as line_count,
-        coalesce(orders.order_total, line_totals.lines_total, 0) as order_amount,
-        cast(
-            coalesce(orders.order_total, line_totals.lines_total, 0)
-            * rates.eur_per_unit / base_rate.base_eur_per_unit
-            as decimal(18, 2)
-        ) as order_amount_base
+        cast(coalesce(orders.order_total, line_totals.lines_total, 0) as double) as order_amount,
+        cast(coalesce(orders.order_total, line_totals.lines_total, 0) as double)
+        * rates.eur_per_unit / base_rate.base_eur_per_unit as order_amount_base
     from orders
     left join line_totals
         on orders.order_id = line_totals.order_id

@@ -23,6 +23,11 @@ CUSTOMERS = [
     {"customer_id": "17850.0", "updated_at": "2026-01-02T10:00:00+02:00"},
     {"customer_id": "\t"},
     {"customer_id": " NULL "},
+    # A family sharing one e-mail: the e-mail belongs to nobody in particular.
+    {"customer_id": "00005", "email": "family@example.com"},
+    {"customer_id": "00006", "email": "Family@Example.com"},
+    # Recorded in the CRM after the scoring date, but buying before it.
+    {"customer_id": "00007", "shop_account_id": "late", "created_at": "2026-03-01 00:00:00"},
 ]
 ORDERS = [
     {
@@ -31,6 +36,39 @@ ORDERS = [
         "status": " Completed ",
         "ordered_at": "2026-01-05T12:00:00+02:00",
         "currency": "eur",
+    },
+    {
+        "order_id": "O3",
+        "customer_email": "family@example.com",
+        "status": "completed",
+        "ordered_at": "2026-01-06 12:00:00",
+        "currency": "EUR",
+        "order_total": "7",
+    },
+    # One order twice with the same time: the return must win over the sale.
+    {
+        "order_id": "O4",
+        "shop_account_id": "late",
+        "status": "completed",
+        "ordered_at": "2026-01-07 12:00:00",
+        "currency": "EUR",
+        "order_total": "100",
+    },
+    {
+        "order_id": "O4",
+        "shop_account_id": "late",
+        "status": "returned",
+        "ordered_at": "2026-01-07 12:00:00",
+        "currency": "EUR",
+        "order_total": "100",
+    },
+    {
+        "order_id": "O5",
+        "shop_account_id": "late",
+        "status": "completed",
+        "ordered_at": "2026-01-08 12:00:00",
+        "currency": "EUR",
+        "order_total": "9999999999999999.99",
     },
     {
         "order_id": "O2",
@@ -76,6 +114,13 @@ ORDER_LINES = [
         "product_id": "p3",
         "quantity": "two",
         "unit_price": "3.00",
+    },
+    {
+        "order_id": "O1",
+        "line_number": "5",
+        "product_id": "p4",
+        "quantity": "100",
+        "unit_price": "1000000000000",
     },
     {
         "order_id": "O9",
@@ -136,7 +181,7 @@ def build(tmp_path_factory: pytest.TempPathFactory) -> Build:
 
 def test_blank_keys_are_quarantined_and_text_is_trimmed_of_any_white_space(build: Build) -> None:
     customers = dict(build.query("select customer_id, last_name from staging.stg_crm__customers"))
-    assert set(customers) == {"00001", "00002", "17850"}
+    assert set(customers) == {"00001", "00002", "00005", "00006", "00007", "17850"}
     assert customers["00001"] is None
     reasons = build.query(
         "select quarantine_reason from marts.quarantined_rows where table_name = 'customers'"
@@ -176,6 +221,7 @@ def test_order_lines_keep_every_distinct_line(build: Build) -> None:
         (2, "P2", "kept", None),
         (3, "POST", "quarantined", "not merchandise: postage"),
         (4, "P3", "quarantined", "quantity is not a whole number"),
+        (5, "P4", "quarantined", "unit_price above 1000000000"),
         (1, "P3", "quarantined", "order not found"),
     ]
     # The order total comes from its kept lines: 2.00 + 1.00.
@@ -188,9 +234,14 @@ def test_order_lines_keep_every_distinct_line(build: Build) -> None:
 
 
 def test_orders_without_a_usable_customer_key_are_quarantined(build: Build) -> None:
-    assert build.query(
-        "select quarantine_reason from marts.quarantined_rows where table_name = 'orders'"
-    ) == [("no customer key (no shop account, no valid e-mail)",)]
+    assert sorted(
+        build.query(
+            "select quarantine_reason from marts.quarantined_rows where table_name = 'orders'"
+        )
+    ) == [
+        ("no customer key (no shop account, no valid e-mail)",),
+        ("order_total above 1000000000",),
+    ]
 
 
 def test_ratings_that_are_not_numbers_or_out_of_range_are_quarantined(build: Build) -> None:
@@ -220,3 +271,38 @@ def test_nothing_is_lost(build: Build) -> None:
     )
     for table, raw, accounted in rows:
         assert raw == accounted, table
+
+
+def test_a_shared_email_matches_nobody_and_duplicates_nothing(build: Build) -> None:
+    assert build.query(
+        "select order_id, customer_id, match_method from intermediate.int_orders_stitched"
+        " where order_id = 'O3'"
+    ) == [("O3", None, "ambiguous")]
+    assert build.query(
+        "select customer_id, is_ambiguous, holder_count from intermediate.int_customer_keys"
+        " where key_type = 'email' and key_value = 'family@example.com'"
+    ) == [(None, True, 2)]
+
+
+def test_a_return_wins_over_the_sale_it_undoes(build: Build) -> None:
+    assert build.query(
+        "select status, row_status from staging.base_shop__orders where order_id = 'O4'"
+        " order by row_status"
+    ) == [("returned", "kept"), ("completed", "key_duplicate")]
+
+
+def test_absurd_amounts_are_quarantined_not_fatal(build: Build) -> None:
+    reasons = {
+        row[0]
+        for row in build.query(
+            "select quarantine_reason from marts.quarantined_rows"
+            " where quarantine_reason like '%above%'"
+        )
+    }
+    assert reasons == {"order_total above 1000000000", "unit_price above 1000000000"}
+
+
+def test_a_customer_who_bought_before_their_crm_record_is_scored(build: Build) -> None:
+    assert (
+        build.scalar("select count(*) from marts.customer_scores where customer_id = '00007'") == 3
+    )

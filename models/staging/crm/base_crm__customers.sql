@@ -3,7 +3,7 @@
 
 with source as (
 
-    select * from {{ source('crm', 'customers') }}
+    {{ cbs_raw_source('crm', 'customers') }}
 
 ),
 
@@ -44,8 +44,10 @@ checked as (
         postcode,
         shop_account_id,
         social_handle,
-        created_at,
-        updated_at,
+        -- A creation or change time in the future is dirt: unknown, so it
+        -- neither hides the customer nor wins the choice between records.
+        case when created_at <= {{ dbt.current_timestamp() }} then created_at end as created_at,
+        case when updated_at <= {{ dbt.current_timestamp() }} then updated_at end as updated_at,
         raw_record,
         case
             when customer_id is null then 'missing customer_id'

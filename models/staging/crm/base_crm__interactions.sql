@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('crm', 'interactions') }}
+    {{ cbs_raw_source('crm', 'interactions') }}
 
 ),
 

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('crm', 'sales_reps') }}
+    {{ cbs_raw_source('crm', 'sales_reps') }}
 
 ),
 

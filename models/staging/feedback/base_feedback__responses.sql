@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('feedback', 'responses') }}
+    {{ cbs_raw_source('feedback', 'responses') }}
 
 ),
 

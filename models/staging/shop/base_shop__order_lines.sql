@@ -5,7 +5,7 @@
 
 with source as (
 
-    select * from {{ source('shop', 'order_lines') }}
+    {{ cbs_raw_source('shop', 'order_lines') }}
 
 ),
 
@@ -38,11 +38,12 @@ cleaned as (
         upper({{ cbs_clean_id('product_id') }}) as product_id,
         {{ cbs_to_number('quantity', 'integer') }} as quantity,
         {{ cbs_to_number('unit_price', 'decimal(18,4)') }} as unit_price,
+        {{ cbs_to_number('unit_price') }} as unit_price_value,
         {{ cbs_is_unparseable('line_number', cbs_to_number('line_number', 'integer')) }}
             as is_line_number_unparseable,
         {{ cbs_is_unparseable('quantity', cbs_to_number('quantity', 'integer')) }}
             as is_quantity_unparseable,
-        {{ cbs_is_unparseable('unit_price', cbs_to_number('unit_price', 'decimal(18,4)')) }}
+        {{ cbs_is_unparseable('unit_price', cbs_to_number('unit_price')) }}
             as is_price_unparseable,
         -- The line's content without its position: the same product,
         -- quantity and price twice in one order is one line repeated.
@@ -76,15 +77,17 @@ checked as (
                 then 'not merchandise: ' || non_merchandise.description
             when cleaned.is_quantity_unparseable or cleaned.quantity is null
                 then 'quantity is not a whole number'
-            when cleaned.is_price_unparseable or cleaned.unit_price is null
+            when cleaned.is_price_unparseable or cleaned.unit_price_value is null
                 then 'unit_price is not a number'
             when cleaned.quantity = 0 then 'zero quantity'
             when cleaned.quantity < 0 and orders.kept_status <> 'cancelled'
                 then 'negative quantity outside a cancellation'
             when abs(cleaned.quantity) > {{ var('cbs_max_line_quantity') }}
                 then 'quantity above {{ var("cbs_max_line_quantity") }}'
-            when cleaned.unit_price < 0 then 'negative unit_price'
-            when cleaned.unit_price = 0 then 'zero unit_price'
+            when cleaned.unit_price_value < 0 then 'negative unit_price'
+            when cleaned.unit_price_value = 0 then 'zero unit_price'
+            when cleaned.unit_price_value > {{ var('cbs_max_amount') }}
+                then 'unit_price above {{ var("cbs_max_amount") }}'
         end as quarantine_reason
     from cleaned
     left join orders

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('shop', 'orders') }}
+    {{ cbs_raw_source('shop', 'orders') }}
 
 ),
 
@@ -22,8 +22,9 @@ cleaned as (
         {{ cbs_to_utc_timestamp(cbs_clean_text('ordered_at')) }} as ordered_at,
         upper({{ cbs_clean_text('currency') }}) as currency_code,
         {{ cbs_to_number('order_total', 'decimal(18,2)') }} as order_total,
+        {{ cbs_to_number('order_total') }} as order_total_value,
         {{ cbs_clean_text('ordered_at') }} as ordered_at_text,
-        {{ cbs_is_unparseable('order_total', cbs_to_number('order_total', 'decimal(18,2)')) }}
+        {{ cbs_is_unparseable('order_total', cbs_to_number('order_total')) }}
             as is_total_unparseable,
         {{ cbs_raw_record('shop', 'orders') }} as raw_record
     from source
@@ -51,7 +52,9 @@ checked as (
             when currencies.currency_code is null
                 then 'currency without a rate: ' || cleaned.currency_code
             when cleaned.is_total_unparseable then 'order_total is not a number'
-            when cleaned.order_total < 0 then 'negative order_total'
+            when cleaned.order_total_value < 0 then 'negative order_total'
+            when cleaned.order_total_value > {{ var('cbs_max_amount') }}
+                then 'order_total above {{ var("cbs_max_amount") }}'
             when cleaned.shop_account_id is null and cleaned.customer_email is null
                 then 'no customer key (no shop account, no valid e-mail)'
         end as quarantine_reason
@@ -63,7 +66,15 @@ checked as (
 
 classified as (
 
-    {{ cbs_classify_rows('checked', ['order_id'], latest_first='ordered_at desc') }}
+    -- Two rows of one order that disagree: the later placement time wins,
+    -- then the later state of an order's life (returned, then cancelled,
+    -- then completed), so a return is never lost to its original sale.
+    {{ cbs_classify_rows(
+        'checked',
+        ['order_id'],
+        latest_first="ordered_at desc, case status when 'returned' then 1"
+            ~ " when 'cancelled' then 2 else 3 end"
+    ) }}
 
 )
 

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('shop', 'product_views') }}
+    {{ cbs_raw_source('shop', 'product_views') }}
 
 ),
 

@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('shop', 'products') }}
+    {{ cbs_raw_source('shop', 'products') }}
 
 ),
 
@@ -12,7 +12,7 @@ cleaned as (
         upper({{ cbs_clean_id('product_id') }}) as product_id,
         {{ cbs_clean_text('product_name') }} as product_name,
         lower({{ cbs_clean_text('category') }}) as category,
-        {{ cbs_to_number('list_price', 'decimal(18,4)') }} as list_price,
+        {{ cbs_to_number('list_price', 'double') }} as list_price,
         upper({{ cbs_clean_text('currency') }}) as currency_code,
         {{ cbs_raw_record('shop', 'products') }} as raw_record
     from source
@@ -27,7 +27,9 @@ checked as (
         coalesce(category, 'uncategorised') as category,
         -- A price that is missing, negative or not a number is dropped,
         -- not the product.
-        case when list_price >= 0 then list_price end as list_price,
+        case
+            when list_price >= 0 and list_price <= {{ var('cbs_max_amount') }} then list_price
+        end as list_price,
         currency_code,
         raw_record,
         case

@@ -14,7 +14,7 @@ kept as (
         product_id,
         quantity,
         unit_price,
-        quantity * unit_price as line_amount
+        cast(quantity as double) * cast(unit_price as double) as line_amount
     from classified
     where row_status = 'kept'
 

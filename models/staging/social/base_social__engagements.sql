@@ -2,7 +2,7 @@
 
 with source as (
 
-    select * from {{ source('social', 'engagements') }}
+    {{ cbs_raw_source('social', 'engagements') }}
 
 ),
 
