@@ -17,7 +17,8 @@ import pytest
 from cbs_contract import source_tables, write_table
 
 ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = ROOT.parent / "shared" / "data"
+# The real public data sets: CBS_SHARED_DATA, else ../shared/data beside the repository.
+SHARED_DATA = Path(os.environ.get("CBS_SHARED_DATA", ROOT.parent / "shared" / "data"))
 BIN = Path(sys.executable).parent
 PROJECT_FILES = ["dbt_project.yml", "profiles.yml", "models", "macros", "seeds", "tests/dbt"]
 

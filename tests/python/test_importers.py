@@ -2,12 +2,14 @@
 
 The importers translate format only, so these tests check that every raw row
 arrives, ids keep their text, and all nine contract tables are written. The
-real-data tests read ../shared/data next to the repository and are skipped
-when it is absent; the synthetic tests write their own small inputs.
+real-data tests read CBS_SHARED_DATA, else ../shared/data next to the
+repository, and are skipped when it is absent; the synthetic tests write
+their own small inputs.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 from pathlib import Path
@@ -21,7 +23,7 @@ import import_online_retail
 from cbs_contract import source_tables
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-SHARED_DATA = REPO_ROOT.parent / "shared" / "data"
+SHARED_DATA = Path(os.environ.get("CBS_SHARED_DATA", REPO_ROOT.parent / "shared" / "data"))
 CDNOW_FILE = SHARED_DATA / "cdnow" / "CDNOW_master.txt"
 ONLINE_RETAIL_FILE = SHARED_DATA / "online_retail" / "online_retail_sample_first8000.csv"
 
