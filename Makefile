@@ -47,6 +47,22 @@ online-retail: $(BIN)/activate
 	CBS_DATA_DIR=data/online_retail CBS_DUCKDB_PATH=online_retail.duckdb $(DBT) build --vars '{cbs_base_currency: GBP}'
 	$(BIN)/python scripts/summarise_build.py --database online_retail.duckdb
 
+# CDNOW backtest: scores as of 1997-09-30 against the next six months, weights
+# learned on 1997-03-31 and judged on later dates; every figure of docs/backtest.md.
+BACKTEST_DIR ?= data/backtest_cdnow
+BACKTEST_COMMON := --currency USD --horizon-days 182
+LEARN_COMMON := --data-dir $(BACKTEST_DIR)/raw --database $(BACKTEST_DIR)/cdnow_history.duckdb \
+	--train-dates 1997-03-31 --test-dates 1997-09-30,1997-12-31 --profile balanced \
+	--profile-name learned --seed 42 $(BACKTEST_COMMON)
+.PHONY: backtest-cdnow
+backtest-cdnow: $(BIN)/activate
+	$(BIN)/python scripts/import_cdnow.py --source $(CDNOW_SOURCE) --out $(BACKTEST_DIR)/raw
+	$(BIN)/python scripts/backtest.py --data-dir $(BACKTEST_DIR)/raw --database $(BACKTEST_DIR)/cdnow.duckdb --as-of 1997-09-30 --profile balanced $(BACKTEST_COMMON) --json $(BACKTEST_DIR)/backtest_balanced.json
+	$(BIN)/python scripts/learn_weights.py $(LEARN_COMMON) --out $(BACKTEST_DIR)/learned_weights.csv --json $(BACKTEST_DIR)/learn_weights.json
+	$(BIN)/python scripts/backtest.py --data-dir $(BACKTEST_DIR)/raw --database $(BACKTEST_DIR)/cdnow_learned.duckdb --as-of 1997-09-30 --profile learned --weights $(BACKTEST_DIR)/learned_weights.csv $(BACKTEST_COMMON) --json $(BACKTEST_DIR)/backtest_learned.json
+	$(BIN)/python scripts/learn_weights.py $(LEARN_COMMON) --l2 0 --bootstrap 0 --json $(BACKTEST_DIR)/learn_weights_l2_0.json
+	$(BIN)/python scripts/learn_weights.py $(LEARN_COMMON) --l2 0.01 --bootstrap 0 --json $(BACKTEST_DIR)/learn_weights_l2_0.01.json
+
 lint: $(BIN)/activate
 	$(BIN)/ruff check scripts tests/python
 	$(BIN)/ruff format --check scripts tests/python

@@ -210,26 +210,32 @@ engagement_metrics as (
 
 final as (
 
+    -- Every metric is rounded to 6 decimals: sums of floating-point values
+    -- come out in the last bits as the engine happens to add them up, and
+    -- rounding makes the same data give the same metrics on every run.
     select
         customers.customer_id,
         customers.as_of_date,
-        cast(coalesce(order_metrics.purchase_frequency, 0) as double) as purchase_frequency,
-        cast(coalesce(order_metrics.total_spend, 0) as double) as total_spend,
-        cast(
+        round(cast(coalesce(order_metrics.purchase_frequency, 0) as double), 6)
+            as purchase_frequency,
+        round(cast(coalesce(order_metrics.total_spend, 0) as double), 6) as total_spend,
+        round(cast(
             order_metrics.total_spend / nullif(order_metrics.purchase_frequency, 0) as double
-        ) as average_order_value,
+        ), 6) as average_order_value,
         cast({{ dbt.datediff(
             'cast(order_metrics.last_order_at as date)', 'scoring_date.as_of_date', 'day'
         ) }} as double) as recency_days,
-        cast(coalesce(interaction_metrics.interaction_count, 0) as double) as interaction_count,
+        round(cast(coalesce(interaction_metrics.interaction_count, 0) as double), 6)
+            as interaction_count,
         {%- for channel in ['call', 'email', 'chat', 'visit'] %}
-        cast(coalesce(interaction_metrics.{{ channel }}_interactions, 0) as double)
+        round(cast(coalesce(interaction_metrics.{{ channel }}_interactions, 0) as double), 6)
             as {{ channel }}_interactions,
         {%- endfor %}
-        cast(coalesce(view_metrics.product_views, 0) as double) as product_views,
-        cast(feedback_metrics.average_rating as double) as average_rating,
-        cast(coalesce(feedback_metrics.review_count, 0) as double) as review_count,
-        cast(coalesce(engagement_metrics.social_engagement, 0) as double) as social_engagement,
+        round(cast(coalesce(view_metrics.product_views, 0) as double), 6) as product_views,
+        round(cast(feedback_metrics.average_rating as double), 6) as average_rating,
+        round(cast(coalesce(feedback_metrics.review_count, 0) as double), 6) as review_count,
+        round(cast(coalesce(engagement_metrics.social_engagement, 0) as double), 6)
+            as social_engagement,
         '{{ var("cbs_base_currency") }}' as base_currency
     from customers
     inner join scoring_date

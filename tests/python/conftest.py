@@ -88,7 +88,7 @@ def copy_project(destination: Path) -> Path:
     return destination
 
 
-def generate(out: Path, size: str = "tiny", seed: int = 42) -> Path:
+def generate(out: Path, size: str = "tiny", seed: int = 42, end_date: str = "2026-11-30") -> Path:
     """Generate raw data with the project's generator into ``out``."""
     subprocess.run(
         [
@@ -99,7 +99,7 @@ def generate(out: Path, size: str = "tiny", seed: int = 42) -> Path:
             "--seed",
             str(seed),
             "--end-date",
-            "2026-11-30",
+            end_date,
             "--out",
             str(out),
         ],
