@@ -10,7 +10,7 @@
     {%- set listed = [var('cbs_as_of_date')] %}
 {%- endif %}
 {%- for day in listed %}
-    {%- if not modules.re.match('^[0-9]{4}-[0-9]{2}-[0-9]{2}$', day | string) %}
+    {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', day | string) %}
         {{ exceptions.raise_compiler_error(
             "var cbs_as_of_date(s): '" ~ day ~ "' is not a date written YYYY-MM-DD") }}
     {%- endif %}

@@ -104,7 +104,15 @@ def seed_check(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeedCheck]:
         (
             "balanced,purchase_frequency,-0.5,rank,higher_is_better,0,x\n"
             "balanced,total_spend,1,rank,higher_is_better,0,x",
-            "weight must be a number >= 0, got -0.5",
+            "weight must be a finite number >= 0, got -0.5",
+        ),
+        (
+            "balanced,purchase_frequency,inf,rank,higher_is_better,0,x",
+            "weight must be a finite number >= 0, got inf",
+        ),
+        (
+            "balanced,purchase_frequency,nan,rank,higher_is_better,0,x",
+            "weight must be a finite number >= 0, got nan",
         ),
         (
             "balanced,purchase_frequency,0,rank,higher_is_better,0,x\n"
@@ -130,6 +138,8 @@ def seed_check(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SeedCheck]:
         "unknown-method",
         "unknown-direction",
         "negative-weight",
+        "infinite-weight",
+        "nan-weight",
         "all-zero",
         "no-default-profile",
         "duplicate-row",
