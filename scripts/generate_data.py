@@ -61,6 +61,10 @@ MIN_DAYS = 200
 # Planted customers act last on end_date - (DROP_DAYS + 1): nothing in the last DROP_DAYS days.
 DROP_DAYS = 90
 DROP_SHARE = 0.02
+# They are drawn from the busiest customers (activity at least this, about
+# the top tenth): the valuable customers whose silence a business must
+# notice.
+DROP_MIN_ACTIVITY = 2.0
 
 # Events per day for a customer of average activity who is active all period.
 RATE_PER_DAY = {
@@ -690,7 +694,7 @@ def build_people(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
         from dated
     """)
     eligible = (
-        f"in_crm and not is_churned and activity >= 1.0"
+        f"in_crm and not is_churned and activity >= {DROP_MIN_ACTIVITY}"
         f" and created_day <= {start} + {settings.days // 4}"
     )
     share = DROP_SHARE * settings.customers

@@ -2,6 +2,15 @@
 -- counts for it. The dates are var cbs_as_of_dates (a list, for backfills),
 -- else var cbs_as_of_date, else the day of the latest valid activity in
 -- the data, so the same data always scores the same date.
+--
+-- Late-arriving activity: besides its own dates, a run scores again every
+-- date already in customer_score_history that lies within var
+-- cbs_history_lookback_days before the newest date of the run, so an event
+-- that arrives after its day was scored reaches that day on the next run.
+-- The history table is read without ref() (it is built from this model's
+-- scores, so a ref would be a cycle); before it exists, and on a full
+-- refresh, which rebuilds the history from this run's dates alone, the
+-- run scores just its own dates.
 
 {%- set listed = var('cbs_as_of_dates') %}
 {%- if listed is string %}{% set listed = listed.split(',') %}{% endif %}
@@ -9,6 +18,9 @@
 {%- if not listed and var('cbs_as_of_date') %}
     {%- set listed = [var('cbs_as_of_date')] %}
 {%- endif %}
+{%- set lookback_days = cbs_number_var('cbs_history_lookback_days') %}
+{%- set history = none if flags.FULL_REFRESH or lookback_days == 0
+    else cbs_existing_model_relation('customer_score_history') %}
 {%- for day in listed %}
     {%- if not modules.re.match('^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$', day | string) %}
         {{ exceptions.raise_compiler_error(
@@ -44,6 +56,37 @@ as_of as (
 
 ),
 
+{%- if history is not none %}
+
+newest_run_date as (
+
+    select max(as_of_date) as newest_date from as_of
+
+),
+
+rescored as (
+
+    select distinct history.as_of_date
+    from {{ history }} as history
+    inner join newest_run_date
+        on history.as_of_date < newest_run_date.newest_date
+        and history.as_of_date >= cast({{ dbt.dateadd(
+            'day', -lookback_days, 'newest_run_date.newest_date'
+        ) }} as date)
+
+),
+{%- endif %}
+
+scored_dates as (
+
+    select as_of_date from as_of
+    {%- if history is not none %}
+    union
+    select as_of_date from rescored
+    {%- endif %}
+
+),
+
 final as (
 
     select
@@ -54,7 +97,7 @@ final as (
         cast({{ dbt.dateadd('day', 1, 'as_of_date') }} as timestamp) as as_of_end_at,
         cast({{ var('cbs_window_days') | int }} as integer) as window_days,
         cast({{ var('cbs_half_life_days') or 'null' }} as double) as half_life_days
-    from as_of
+    from scored_dates
 
 )
 

@@ -1,0 +1,79 @@
+{#- Helpers of the score history: reading its numeric settings, finding the
+    history table of earlier runs, the least-squares slope of the trends,
+    and whether the target can keep a dbt snapshot. Arguments are
+    documented in macros/_history__macros.yml. -#}
+
+{% macro cbs_number_var(name, minimum=0, allow_empty=false) -%}
+    {#- The value of numeric var `name`, checked: a number >= minimum, or
+        none when the var is empty and allow_empty is true. Anything else
+        stops the run at compile time with a message naming the var. -#}
+    {%- set value = var(name) -%}
+    {%- if value is none or (value is string and value | trim == '') -%}
+        {%- if allow_empty -%}
+            {{ return(none) }}
+        {%- endif -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ ": a number >= " ~ minimum ~ " is required, got nothing") }}
+    {%- endif -%}
+    {%- set text = value | string | trim -%}
+    {%- if value is boolean
+        or not modules.re.match('^[0-9]+([.][0-9]+)?$', text) -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ ": must be a number >= " ~ minimum
+            ~ (" or empty to switch it off" if allow_empty else "")
+            ~ ", got '" ~ value ~ "'") }}
+    {%- endif -%}
+    {%- set number = text | float if '.' in text else text | int -%}
+    {%- if number < minimum -%}
+        {{ exceptions.raise_compiler_error(
+            "var " ~ name ~ ": must be a number >= " ~ minimum ~ ", got " ~ value) }}
+    {%- endif -%}
+    {{ return(number) }}
+{%- endmacro %}
+
+
+{% macro cbs_existing_model_relation(model_name) -%}
+    {#- The relation a model of this project was built into by an earlier
+        run, or none when it does not exist yet, when the model is not in
+        the project (or disabled), or at parse time. For the rare model that
+        must read its own downstream history without a ref() (which would
+        be a cycle). -#}
+    {%- if not execute -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set node = graph.nodes.get('model.' ~ project_name ~ '.' ~ model_name) -%}
+    {%- if node is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {{ return(adapter.get_relation(
+        database=node.database,
+        schema=node.schema,
+        identifier=node.alias or node.name,
+    )) }}
+{%- endmacro %}
+
+
+{% macro cbs_least_squares_slope(x, y) -%}
+    {#- Aggregate: slope of the ordinary least-squares line of y on x, NULL
+        when x takes fewer than two distinct values. Written with sums only,
+        so it runs on any engine. -#}
+    (
+        (count({{ y }}) * sum({{ x }} * {{ y }}) - sum({{ x }}) * sum({{ y }}))
+        / nullif(
+            count({{ y }}) * sum({{ x }} * {{ x }}) - sum({{ x }}) * sum({{ x }}),
+            0
+        )
+    )
+{%- endmacro %}
+
+
+{% macro cbs_can_snapshot() -%}
+    {#- True when the target can keep a dbt snapshot, so the snapshot and
+        its tests are disabled (not failed) where it cannot: a snapshot
+        merges into its table, which Spark does only for Delta, Iceberg and
+        Hudi tables (var cbs_spark_file_format). -#}
+    {{ return(
+        target.type != 'spark'
+        or var('cbs_spark_file_format') in ['delta', 'iceberg', 'hudi']
+    ) }}
+{%- endmacro %}

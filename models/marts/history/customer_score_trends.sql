@@ -1,0 +1,100 @@
+-- One row per customer and scoring profile: where the customer's score is
+-- heading, as the least-squares slope of the score over their last var
+-- cbs_trend_dates scoring dates in the history (score points per day;
+-- NULL with fewer than two dates), with the change from the first to the
+-- last of those dates.
+
+{%- set trend_dates = cbs_number_var('cbs_trend_dates', minimum=2) | int %}
+
+with history as (
+
+    select * from {{ ref('customer_score_history') }}
+
+),
+
+numbered as (
+
+    select
+        customer_id,
+        scoring_profile,
+        as_of_date,
+        score,
+        row_number() over (
+            partition by customer_id, scoring_profile
+            order by as_of_date desc
+        ) as dates_back
+    from history
+
+),
+
+recent as (
+
+    select * from numbered
+    where dates_back <= {{ trend_dates }}
+
+),
+
+bounds as (
+
+    select
+        customer_id,
+        scoring_profile,
+        min(as_of_date) as first_as_of_date,
+        max(as_of_date) as last_as_of_date,
+        count(*) as scoring_dates
+    from recent
+    group by customer_id, scoring_profile
+
+),
+
+positioned as (
+
+    select
+        recent.customer_id,
+        recent.scoring_profile,
+        recent.dates_back,
+        recent.score,
+        bounds.scoring_dates,
+        {{ dbt.datediff('bounds.first_as_of_date', 'recent.as_of_date', 'day') }}
+            as days_since_first
+    from recent
+    inner join bounds
+        on recent.customer_id = bounds.customer_id
+        and recent.scoring_profile = bounds.scoring_profile
+
+),
+
+fitted as (
+
+    select
+        customer_id,
+        scoring_profile,
+        max(case when dates_back = 1 then score end) as last_score,
+        max(case when dates_back = scoring_dates then score end) as first_score,
+        {{ cbs_least_squares_slope('days_since_first', 'score') }} as slope
+    from positioned
+    group by customer_id, scoring_profile
+
+),
+
+final as (
+
+    select
+        bounds.customer_id,
+        bounds.scoring_profile,
+        bounds.first_as_of_date,
+        bounds.last_as_of_date,
+        cast(bounds.scoring_dates as integer) as scoring_dates,
+        fitted.first_score,
+        fitted.last_score,
+        round(fitted.last_score - fitted.first_score, 4) as score_change,
+        -- Rounded, so the same history gives the same slope on any engine.
+        cast(round(fitted.slope, 6) as double) as score_slope_per_day
+    from bounds
+    inner join fitted
+        on bounds.customer_id = fitted.customer_id
+        and bounds.scoring_profile = fitted.scoring_profile
+
+)
+
+select * from final

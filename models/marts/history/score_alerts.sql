@@ -1,0 +1,282 @@
+-- One row per alert: a customer whose default-profile score fell too far
+-- since their previous scoring date or below their recent baseline, or
+-- whose tier fell.
+--
+-- The score rule fires when the score falls by more than var
+-- cbs_alert_drop_points points, or by more than var cbs_alert_drop_percent
+-- percent of the previous score (either var empty switches that part
+-- off). The baseline rule applies the same thresholds against the mean
+-- score of the customer's var cbs_alert_baseline_dates previous scoring
+-- dates (empty: off), so a slide of small steps is caught too; it needs
+-- that many earlier dates. The tier rule fires when tier_rank grows.
+--
+-- The same change never raises two alerts: the rules that fire on one
+-- date make one alert (kind score_drop when the score rule fired, else
+-- baseline_drop, else tier_drop, with a flag per rule), and the baseline
+-- rule stays quiet on a date when the previous date already fired it or
+-- the score rule, since the baseline then still holds the scores from
+-- before that fall. A customer's first scoring date raises none. The
+-- table is rebuilt from the history on every run, so running the same
+-- dates again gives the same alerts with the same alert_id.
+--
+-- Severity: high when the score fell by at least twice the points
+-- threshold (against the previous date or the baseline) or the tier fell
+-- two or more ranks; medium when more than one rule fired; low otherwise.
+
+{%- set drop_points = cbs_number_var('cbs_alert_drop_points', allow_empty=true) %}
+{%- set drop_percent = cbs_number_var('cbs_alert_drop_percent', allow_empty=true) %}
+{%- set baseline_dates = cbs_number_var(
+    'cbs_alert_baseline_dates', minimum=1, allow_empty=true
+) %}
+{#- With the rule off, no row ever has a full baseline of 0 earlier dates
+    (the first date, with none, has no previous date and is dropped). -#}
+{%- set baseline_size = 0 if baseline_dates is none else baseline_dates | int %}
+{%- set earlier_dates -%}
+    partition by customer_id
+    order by as_of_date
+    rows between {{ [baseline_size, 1] | max }} preceding and 1 preceding
+{%- endset %}
+{%- set metrics = cbs_scoring_metrics() %}
+
+with history as (
+
+    select * from {{ ref('customer_score_history') }}
+
+),
+
+default_scores as (
+
+    -- The profile named by var cbs_default_profile now, on every date,
+    -- whichever profile was the default when a date was written.
+    select * from history
+    where scoring_profile = '{{ var("cbs_default_profile") }}'
+
+),
+
+sequenced as (
+
+    select
+        customer_id,
+        as_of_date,
+        count(*) over ({{ earlier_dates }}) as baseline_date_count,
+        avg(score) over ({{ earlier_dates }}) as baseline_score,
+        {%- for metric in metrics %}
+        avg({{ metric }}_contribution) over ({{ earlier_dates }})
+            as {{ metric }}_baseline_contribution,
+        {%- endfor %}
+        lag(as_of_date) over (
+            partition by customer_id
+            order by as_of_date
+        ) as previous_as_of_date
+    from default_scores
+
+),
+
+compared as (
+
+    select
+        sequenced.customer_id,
+        current_scores.scoring_profile,
+        sequenced.as_of_date,
+        sequenced.previous_as_of_date,
+        previous_scores.score as score_before,
+        current_scores.score as score_after,
+        -- Scores carry 4 decimals, so rounding the change to 4 makes it
+        -- exact and a change of exactly the threshold never fires.
+        round(current_scores.score - previous_scores.score, 4) as score_change,
+        previous_scores.tier as tier_before,
+        current_scores.tier as tier_after,
+        previous_scores.tier_rank as tier_rank_before,
+        current_scores.tier_rank as tier_rank_after,
+        {%- for metric in metrics %}
+        round(
+            current_scores.{{ metric }}_contribution
+            - previous_scores.{{ metric }}_contribution,
+            4
+        ) as {{ metric }}_change,
+        {%- endfor %}
+        round(
+            100 * (current_scores.score - previous_scores.score)
+            / nullif(previous_scores.score, 0),
+            4
+        ) as score_change_percent,
+        -- A baseline counts only when it spans the full number of dates.
+        {%- for metric in metrics %}
+        round(
+            current_scores.{{ metric }}_contribution
+            - sequenced.{{ metric }}_baseline_contribution,
+            4
+        ) as {{ metric }}_baseline_change,
+        {%- endfor %}
+        case
+            when sequenced.baseline_date_count = {{ baseline_size }}
+                then round(sequenced.baseline_score, 4)
+        end as baseline_score,
+        case
+            when sequenced.baseline_date_count = {{ baseline_size }}
+                then round(current_scores.score - sequenced.baseline_score, 4)
+        end as baseline_change,
+        case
+            when sequenced.baseline_date_count = {{ baseline_size }}
+                then round(
+                        100 * (current_scores.score - sequenced.baseline_score)
+                        / nullif(sequenced.baseline_score, 0),
+                        4
+                    )
+        end as baseline_change_percent
+    from sequenced
+    inner join default_scores as current_scores
+        on sequenced.customer_id = current_scores.customer_id
+        and sequenced.as_of_date = current_scores.as_of_date
+    inner join default_scores as previous_scores
+        on sequenced.customer_id = previous_scores.customer_id
+        and sequenced.previous_as_of_date = previous_scores.as_of_date
+
+),
+
+ruled as (
+
+    select
+        *,
+        (
+            false
+            {%- if drop_points is not none %}
+            or score_change < -{{ drop_points }}
+            {%- endif %}
+            {%- if drop_percent is not none %}
+            or coalesce(score_change_percent < -{{ drop_percent }}, false)
+            {%- endif %}
+        ) as is_score_drop,
+        (
+            false
+            {%- if drop_points is not none %}
+            or coalesce(baseline_change < -{{ drop_points }}, false)
+            {%- endif %}
+            {%- if drop_percent is not none %}
+            or coalesce(baseline_change_percent < -{{ drop_percent }}, false)
+            {%- endif %}
+        ) as is_below_baseline,
+        tier_rank_after > tier_rank_before as is_tier_drop
+    from compared
+
+),
+
+flagged as (
+
+    select
+        *,
+        -- Quiet while the previous date already fired the score or the
+        -- baseline rule: that fall still weighs on the baseline.
+        is_below_baseline and not coalesce(
+            lag(is_score_drop or is_below_baseline) over (
+                partition by customer_id
+                order by as_of_date
+            ),
+            false
+        ) as is_baseline_drop
+    from ruled
+
+),
+
+alerts as (
+
+    select
+        *,
+        case
+            when is_score_drop then 'score_drop'
+            when is_baseline_drop then 'baseline_drop'
+            else 'tier_drop'
+        end as alert_kind,
+        -- The metric changes behind the alert: against the baseline when
+        -- only the baseline rule fired, else against the previous date.
+        {%- for metric in metrics %}
+        case
+            when is_baseline_drop and not is_score_drop
+                then {{ metric }}_baseline_change
+            else {{ metric }}_change
+        end as {{ metric }}_alert_change,
+        {%- endfor %}
+        (
+            cast(is_score_drop as integer)
+            + cast(is_baseline_drop as integer)
+            + cast(is_tier_drop as integer)
+        ) as rules_fired
+    from flagged
+    where is_score_drop or is_baseline_drop or is_tier_drop
+
+),
+
+explained as (
+
+    select
+        *,
+        least(
+            {%- for metric in metrics %}
+            {{ metric }}_alert_change{{ "," if not loop.last }}
+            {%- endfor %}
+        ) as largest_fall
+    from alerts
+
+),
+
+named as (
+
+    select
+        *,
+        -- The metric whose contribution fell most; ties go to the earlier
+        -- metric in the fixed metric order.
+        case
+            when largest_fall >= 0 then null
+            {%- for metric in metrics %}
+            when {{ metric }}_alert_change = largest_fall then '{{ metric }}'
+            {%- endfor %}
+        end as metric_moved_most
+    from explained
+
+),
+
+final as (
+
+    select
+        {{ dbt.hash(dbt.concat([
+            'customer_id', "'|'",
+            dbt.cast('as_of_date', dbt.type_string()), "'|'",
+            'alert_kind',
+        ])) }} as alert_id,
+        customer_id,
+        scoring_profile,
+        as_of_date,
+        previous_as_of_date,
+        alert_kind,
+        is_score_drop,
+        is_baseline_drop,
+        is_tier_drop,
+        score_before,
+        score_after,
+        score_change,
+        score_change_percent,
+        baseline_score,
+        baseline_change,
+        tier_before,
+        tier_after,
+        tier_rank_before,
+        tier_rank_after,
+        metric_moved_most,
+        case
+            when largest_fall < 0 then largest_fall
+        end as metric_contribution_change,
+        case
+            {%- if drop_points is not none %}
+            when score_change <= -2 * {{ drop_points }} then 'high'
+            when is_baseline_drop
+                and baseline_change <= -2 * {{ drop_points }} then 'high'
+            {%- endif %}
+            when tier_rank_after - tier_rank_before >= 2 then 'high'
+            when rules_fired > 1 then 'medium'
+            else 'low'
+        end as severity
+    from named
+
+)
+
+select * from final
