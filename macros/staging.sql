@@ -71,13 +71,15 @@
 {%- endmacro %}
 
 
-{% macro cbs_raw_source(source_name, table_name) -%}
+{% macro cbs_raw_source(source_name, table_name, with_arrival=false) -%}
     {#- Select a raw table's contract columns, each as text, after checking
         that the table has them all: a file exported with a column missing
         stops the run with a message naming the table and the columns,
         instead of an error deep inside a model. Extra columns are ignored;
-        a column that arrives as a number or date is read as its text. -#}
-    {%- set relation = source(source_name, table_name) -%}
+        a column that arrives as a number or date is read as its text.
+        with_arrival adds raw_arrival, the row's arrival (cbs_raw_arrival in
+        macros/incremental.sql). -#}
+    {%- set relation = cbs_source(source_name, table_name) -%}
     {%- set expected = cbs_contract_columns(source_name, table_name) -%}
     {%- if execute -%}
         {%- set found = run_query("select * from " ~ relation ~ " limit 0").column_names
@@ -96,6 +98,9 @@
         cast({{ column }} as {{ dbt.type_string() }}) as {{ column }}{{ "," if not loop.last }}
         {%- endfor %}
         {%- if not expected %} *{% endif %}
+        {%- if with_arrival %},
+        {{ cbs_raw_arrival() }} as raw_arrival
+        {%- endif %}
     from {{ relation }}
 {%- endmacro %}
 

@@ -1,6 +1,9 @@
 -- One row per kept social engagement with the customer whose CRM record
 -- holds the same handle.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with engagements as (
 
     select * from {{ ref('stg_social__engagements') }}

@@ -1,6 +1,9 @@
 -- One row per kept feedback with its customer, matched by the logged-in
 -- customer id, then e-mail, then phone.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with feedback as (
 
     select

@@ -1,6 +1,9 @@
 -- One row per kept CRM interaction with its customer, when that customer
 -- exists in the CRM (orphans are kept here and counted as unmatched).
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with interactions as (
 
     select

@@ -2,6 +2,9 @@
 -- then by checkout e-mail) and its amount in the base currency: the order
 -- total where given, else the sum of its kept lines.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 {{ cbs_assert_base_currency(ref('currency_rates')) }}
 
 with orders as (

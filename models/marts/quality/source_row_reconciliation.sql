@@ -8,7 +8,7 @@ with counts as (
     select
         '{{ source_name }}' as source_name,
         '{{ table_name }}' as table_name,
-        (select count(*) from {{ source(source_name, table_name) }}) as raw_rows,
+        (select count(*) from {{ cbs_source(source_name, table_name) }}) as raw_rows,
         (select count(*) from {{ ref(stg_model) }}) as staged_rows,
         sum(case when row_status = 'kept' then 1 else 0 end) as kept_rows,
         sum(case when row_status = 'exact_duplicate' then 1 else 0 end) as exact_duplicate_rows,

@@ -1,8 +1,29 @@
 -- Every raw CRM interaction row, cleaned and classified (see cbs_classify_rows).
+-- Incremental: a run stages the raw rows that arrived since the last one and
+-- classifies them again with the staged rows of the same interaction_id (see
+-- macros/incremental.sql).
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    unique_key='interaction_id',
+) }}
+
+{%- set columns = [
+    'interaction_id',
+    'customer_id',
+    'channel',
+    'direction',
+    'occurred_at',
+    'sales_rep_id',
+    'raw_record',
+    'raw_arrival',
+    'quarantine_reason',
+] %}
 
 with source as (
 
-    {{ cbs_raw_source('crm', 'interactions') }}
+    {{ cbs_raw_rows_since_last_build('crm', 'interactions') }}
 
 ),
 
@@ -16,7 +37,8 @@ cleaned as (
         {{ cbs_to_utc_timestamp(cbs_clean_text('occurred_at')) }} as occurred_at,
         {{ cbs_clean_id('sales_rep_id') }} as sales_rep_id,
         {{ cbs_clean_text('occurred_at') }} as occurred_at_text,
-        {{ cbs_raw_record('crm', 'interactions') }} as raw_record
+        {{ cbs_raw_record('crm', 'interactions') }} as raw_record,
+        raw_arrival
     from source
 
 ),
@@ -31,6 +53,7 @@ checked as (
         occurred_at,
         sales_rep_id,
         raw_record,
+        raw_arrival,
         case
             when interaction_id is null then 'missing interaction_id'
             when customer_id is null then 'missing customer_id'
@@ -43,10 +66,25 @@ checked as (
 
 ),
 
+candidates as (
+
+    {{ cbs_rows_to_classify('checked', 'interaction_id', columns) }}
+
+),
+
 classified as (
 
-    {{ cbs_classify_rows('checked', ['interaction_id'], latest_first='occurred_at desc') }}
+    {{ cbs_classify_rows('candidates', ['interaction_id'], latest_first='occurred_at desc') }}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ cbs_run_started_at() }} as classified_at
+    from classified
 
 )
 
-select * from classified
+select * from final

@@ -1,5 +1,8 @@
 -- One row per CRM interaction (contact between the company and a customer).
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_crm__interactions') }}

@@ -1,8 +1,32 @@
 -- Every raw feedback row, cleaned and classified (see cbs_classify_rows).
+-- Incremental: a run stages the raw rows that arrived since the last one and
+-- classifies them again with the staged rows of the same feedback_id (see
+-- macros/incremental.sql).
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    unique_key='feedback_id',
+) }}
+
+{%- set columns = [
+    'feedback_id',
+    'customer_id',
+    'email',
+    'phone',
+    'feedback_type',
+    'product_id',
+    'rating',
+    'body',
+    'submitted_at',
+    'raw_record',
+    'raw_arrival',
+    'quarantine_reason',
+] %}
 
 with source as (
 
-    {{ cbs_raw_source('feedback', 'responses') }}
+    {{ cbs_raw_rows_since_last_build('feedback', 'responses') }}
 
 ),
 
@@ -20,7 +44,8 @@ cleaned as (
         {{ cbs_to_utc_timestamp(cbs_clean_text('submitted_at')) }} as submitted_at,
         {{ cbs_clean_text('submitted_at') }} as submitted_at_text,
         {{ cbs_is_unparseable('rating', cbs_to_number('rating')) }} as is_rating_unparseable,
-        {{ cbs_raw_record('feedback', 'responses') }} as raw_record
+        {{ cbs_raw_record('feedback', 'responses') }} as raw_record,
+        raw_arrival
     from source
 
 ),
@@ -38,6 +63,7 @@ checked as (
         body,
         submitted_at,
         raw_record,
+        raw_arrival,
         case
             when feedback_id is null then 'missing feedback_id'
             {{ cbs_timestamp_reasons('submitted_at', 'submitted_at_text') }}
@@ -53,10 +79,25 @@ checked as (
 
 ),
 
+candidates as (
+
+    {{ cbs_rows_to_classify('checked', 'feedback_id', columns) }}
+
+),
+
 classified as (
 
-    {{ cbs_classify_rows('checked', ['feedback_id'], latest_first='submitted_at desc') }}
+    {{ cbs_classify_rows('candidates', ['feedback_id'], latest_first='submitted_at desc') }}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ cbs_run_started_at() }} as classified_at
+    from classified
 
 )
 
-select * from classified
+select * from final

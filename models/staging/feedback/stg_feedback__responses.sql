@@ -1,5 +1,8 @@
 -- One row per review, rating or survey answer.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_feedback__responses') }}

@@ -2,22 +2,36 @@
 -- A line is judged with its order: lines of an order that was quarantined
 -- or never arrived are quarantined too, and a negative quantity is valid
 -- only in a cancelled order.
+--
+-- Incremental: a run stages the raw rows that arrived since the last one
+-- and classifies them again with the staged lines of the same order, and
+-- of every order whose own rows changed in the run (a late order row can
+-- change its lines' fate). A line's faults of its own are stored apart
+-- (line_fault, line_fault_stage), so an old line is judged against its
+-- order again without re-reading the raw file (see macros/incremental.sql).
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    unique_key='order_id',
+) }}
+
+{%- set columns = [
+    'order_id',
+    'line_number',
+    'product_id',
+    'quantity',
+    'unit_price',
+    'line_content',
+    'raw_record',
+    'raw_arrival',
+    'line_fault',
+    'line_fault_stage',
+] %}
 
 with source as (
 
-    {{ cbs_raw_source('shop', 'order_lines') }}
-
-),
-
-orders as (
-
-    select
-        order_id,
-        max(case when row_status = 'kept' then status end) as kept_status,
-        max(case when row_status = 'quarantined' then 1 else 0 end) = 1 as has_quarantined_row
-    from {{ ref('base_shop__orders') }}
-    where order_id is not null
-    group by order_id
+    {{ cbs_raw_rows_since_last_build('shop', 'order_lines') }}
 
 ),
 
@@ -49,29 +63,27 @@ cleaned as (
         -- quantity and price twice in one order is one line repeated.
         {{ cbs_row_as_text(['order_id', 'product_id', 'quantity', 'unit_price']) }}
             as line_content,
-        {{ cbs_raw_record('shop', 'order_lines') }} as raw_record
+        {{ cbs_raw_record('shop', 'order_lines') }} as raw_record,
+        raw_arrival
     from source
 
 ),
 
-checked as (
+faults as (
 
+    -- The line's own faults in three stages, since the checks against its
+    -- order come between them: before the order (the line cannot be
+    -- placed), after the order is found (product, quantity and price are
+    -- readable), and after the sign of the quantity is judged (bounds).
     select
-        cleaned.order_id,
-        cleaned.line_number,
-        cleaned.product_id,
-        cleaned.quantity,
-        cleaned.unit_price,
-        cleaned.line_content,
-        cleaned.raw_record,
+        cleaned.*,
         case
             when cleaned.order_id is null then 'missing order_id'
             when cleaned.line_number is null and not cleaned.is_line_number_unparseable
                 then 'missing line_number'
             when cleaned.is_line_number_unparseable then 'line_number is not a whole number'
-            when orders.order_id is null then 'order not found'
-            when orders.kept_status is null and orders.has_quarantined_row
-                then 'order quarantined'
+        end as placement_fault,
+        case
             when cleaned.product_id is null then 'missing product_id'
             when non_merchandise.product_id is not null
                 then 'not merchandise: ' || non_merchandise.description
@@ -80,20 +92,85 @@ checked as (
             when cleaned.is_price_unparseable or cleaned.unit_price_value is null
                 then 'unit_price is not a number'
             when cleaned.quantity = 0 then 'zero quantity'
-            when cleaned.quantity < 0 and orders.kept_status <> 'cancelled'
-                then 'negative quantity outside a cancellation'
+        end as content_fault,
+        case
             when abs(cleaned.quantity) > {{ var('cbs_max_line_quantity') }}
                 then 'quantity above {{ var("cbs_max_line_quantity") }}'
             when cleaned.unit_price_value < 0 then 'negative unit_price'
             when cleaned.unit_price_value = 0 then 'zero unit_price'
             when cleaned.unit_price_value > {{ var('cbs_max_amount') }}
                 then 'unit_price above {{ var("cbs_max_amount") }}'
-        end as quarantine_reason
+        end as bound_fault
     from cleaned
-    left join orders
-        on cleaned.order_id = orders.order_id
     left join non_merchandise
         on cleaned.product_id = non_merchandise.product_id
+
+),
+
+new_lines as (
+
+    select
+        order_id,
+        line_number,
+        product_id,
+        quantity,
+        unit_price,
+        line_content,
+        raw_record,
+        raw_arrival,
+        coalesce(placement_fault, content_fault, bound_fault) as line_fault,
+        case
+            when placement_fault is not null then 1
+            when content_fault is not null then 2
+            when bound_fault is not null then 3
+        end as line_fault_stage
+    from faults
+
+),
+
+candidates as (
+
+    {%- set changed_orders %}
+        select order_id
+        from {{ ref('base_shop__orders') }}
+        where classified_at > (select max(classified_at) from {{ this }})
+    {%- endset %}
+    {{ cbs_rows_to_classify('new_lines', 'order_id', columns, more_groups=changed_orders) }}
+
+),
+
+orders as (
+
+    select
+        order_id,
+        max(case when row_status = 'kept' then status end) as kept_status,
+        max(case when row_status = 'quarantined' then 1 else 0 end) = 1 as has_quarantined_row
+    from {{ ref('base_shop__orders') }}
+    where order_id is not null
+        {%- if is_incremental() %}
+        and order_id in (select order_id from candidates)
+        {%- endif %}
+    group by order_id
+
+),
+
+checked as (
+
+    select
+        candidates.*,
+        case
+            when candidates.line_fault_stage = 1 then candidates.line_fault
+            when orders.order_id is null then 'order not found'
+            when orders.kept_status is null and orders.has_quarantined_row
+                then 'order quarantined'
+            when candidates.line_fault_stage = 2 then candidates.line_fault
+            when candidates.quantity < 0 and orders.kept_status <> 'cancelled'
+                then 'negative quantity outside a cancellation'
+            else candidates.line_fault
+        end as quarantine_reason
+    from candidates
+    left join orders
+        on candidates.order_id = orders.order_id
 
 ),
 
@@ -106,6 +183,15 @@ classified as (
         content_column='line_content'
     ) }}
 
+),
+
+final as (
+
+    select
+        *,
+        {{ cbs_run_started_at() }} as classified_at
+    from classified
+
 )
 
-select * from classified
+select * from final

@@ -1,8 +1,30 @@
 -- Every raw order row, cleaned and classified (see cbs_classify_rows).
+-- Incremental: a run stages the raw rows that arrived since the last one and
+-- classifies them again with the staged rows of the same order_id (see
+-- macros/incremental.sql).
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    unique_key='order_id',
+) }}
+
+{%- set columns = [
+    'order_id',
+    'shop_account_id',
+    'customer_email',
+    'status',
+    'ordered_at',
+    'currency_code',
+    'order_total',
+    'raw_record',
+    'raw_arrival',
+    'quarantine_reason',
+] %}
 
 with source as (
 
-    {{ cbs_raw_source('shop', 'orders') }}
+    {{ cbs_raw_rows_since_last_build('shop', 'orders') }}
 
 ),
 
@@ -26,7 +48,8 @@ cleaned as (
         {{ cbs_clean_text('ordered_at') }} as ordered_at_text,
         {{ cbs_is_unparseable('order_total', cbs_to_number('order_total')) }}
             as is_total_unparseable,
-        {{ cbs_raw_record('shop', 'orders') }} as raw_record
+        {{ cbs_raw_record('shop', 'orders') }} as raw_record,
+        raw_arrival
     from source
 
 ),
@@ -42,6 +65,7 @@ checked as (
         cleaned.currency_code,
         cleaned.order_total,
         cleaned.raw_record,
+        cleaned.raw_arrival,
         case
             when cleaned.order_id is null then 'missing order_id'
             {{ cbs_timestamp_reasons('cleaned.ordered_at', 'cleaned.ordered_at_text') }}
@@ -64,18 +88,33 @@ checked as (
 
 ),
 
+candidates as (
+
+    {{ cbs_rows_to_classify('checked', 'order_id', columns) }}
+
+),
+
 classified as (
 
     -- Two rows of one order that disagree: the later placement time wins,
     -- then the later state of an order's life (returned, then cancelled,
     -- then completed), so a return is never lost to its original sale.
     {{ cbs_classify_rows(
-        'checked',
+        'candidates',
         ['order_id'],
         latest_first="ordered_at desc, case status when 'returned' then 1"
             ~ " when 'cancelled' then 2 else 3 end"
     ) }}
 
+),
+
+final as (
+
+    select
+        *,
+        {{ cbs_run_started_at() }} as classified_at
+    from classified
+
 )
 
-select * from classified
+select * from final

@@ -1,5 +1,8 @@
 -- One row per order line of a kept order.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_shop__order_lines') }}

@@ -1,5 +1,8 @@
 -- One row per shop order, amounts still in the order's own currency.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_shop__orders') }}

@@ -1,5 +1,8 @@
 -- One row per product page view; anonymous views keep only their session.
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_shop__product_views') }}

@@ -1,8 +1,28 @@
 -- Every raw social engagement row, cleaned and classified (see cbs_classify_rows).
+-- Incremental: a run stages the raw rows that arrived since the last one and
+-- classifies them again with the staged rows of the same engagement_id (see
+-- macros/incremental.sql).
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    unique_key='engagement_id',
+) }}
+
+{%- set columns = [
+    'engagement_id',
+    'platform',
+    'social_handle',
+    'engagement_type',
+    'occurred_at',
+    'raw_record',
+    'raw_arrival',
+    'quarantine_reason',
+] %}
 
 with source as (
 
-    {{ cbs_raw_source('social', 'engagements') }}
+    {{ cbs_raw_rows_since_last_build('social', 'engagements') }}
 
 ),
 
@@ -15,7 +35,8 @@ cleaned as (
         {{ cbs_clean_enum('engagement_type') }} as engagement_type,
         {{ cbs_to_utc_timestamp(cbs_clean_text('occurred_at')) }} as occurred_at,
         {{ cbs_clean_text('occurred_at') }} as occurred_at_text,
-        {{ cbs_raw_record('social', 'engagements') }} as raw_record
+        {{ cbs_raw_record('social', 'engagements') }} as raw_record,
+        raw_arrival
     from source
 
 ),
@@ -29,6 +50,7 @@ checked as (
         engagement_type,
         occurred_at,
         raw_record,
+        raw_arrival,
         case
             when engagement_id is null then 'missing engagement_id'
             when social_handle is null then 'missing social_handle'
@@ -41,10 +63,25 @@ checked as (
 
 ),
 
+candidates as (
+
+    {{ cbs_rows_to_classify('checked', 'engagement_id', columns) }}
+
+),
+
 classified as (
 
-    {{ cbs_classify_rows('checked', ['engagement_id'], latest_first='occurred_at desc') }}
+    {{ cbs_classify_rows('candidates', ['engagement_id'], latest_first='occurred_at desc') }}
+
+),
+
+final as (
+
+    select
+        *,
+        {{ cbs_run_started_at() }} as classified_at
+    from classified
 
 )
 
-select * from classified
+select * from final

@@ -1,5 +1,8 @@
 -- One row per social engagement (like, comment, share or mention).
 
+-- A view over the incremental event staging, so a run copies nothing.
+{{ config(materialized='view') }}
+
 with classified as (
 
     select * from {{ ref('base_social__engagements') }}
