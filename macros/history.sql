@@ -77,3 +77,22 @@
         or var('cbs_spark_file_format') in ['delta', 'iceberg', 'hudi']
     ) }}
 {%- endmacro %}
+
+
+{% macro cbs_history_write_strategy() -%}
+    {#- How customer_score_history replaces the dates a run writes:
+        'delete+insert' (a pre-hook deletes every row of those dates, then
+        the run's rows are inserted), or on Spark 'insert_overwrite' of the
+        table partitioned by as_of_date, which replaces exactly the
+        partitions (dates) the run writes: Spark deletes rows only from
+        Delta, Iceberg or Hudi tables and dbt-spark has no delete+insert. -#}
+    {{ return(adapter.dispatch('cbs_history_write_strategy', 'cbs')()) }}
+{%- endmacro %}
+
+{% macro default__cbs_history_write_strategy() -%}
+    {{ return('delete+insert') }}
+{%- endmacro %}
+
+{% macro spark__cbs_history_write_strategy() -%}
+    {{ return('insert_overwrite') }}
+{%- endmacro %}

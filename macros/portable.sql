@@ -12,7 +12,14 @@
 {%- endmacro %}
 
 {% macro spark__cbs_regexp_replace(expression, pattern, replacement) -%}
-    regexp_replace({{ expression }}, '{{ pattern }}', '{{ replacement | replace("\\1", "$1") }}')
+    {#- Spark reads a backslash in a string literal as an escape, so '\s'
+        would reach the regex as 's': every backslash is doubled. Groups
+        are $1 in Spark's replacement. -#}
+    regexp_replace(
+        {{ expression }},
+        '{{ pattern | replace("\\", "\\\\") }}',
+        '{{ replacement | replace("\\1", "$1") }}'
+    )
 {%- endmacro %}
 
 
@@ -26,7 +33,8 @@
 {%- endmacro %}
 
 {% macro spark__cbs_regexp_like(expression, pattern) -%}
-    ({{ expression }} rlike '{{ pattern }}')
+    {#- Backslashes doubled for Spark's string literal, as above. -#}
+    ({{ expression }} rlike '{{ pattern | replace("\\", "\\\\") }}')
 {%- endmacro %}
 
 
@@ -72,11 +80,15 @@
 {%- endmacro %}
 
 {% macro spark__cbs_row_as_text(columns) -%}
-    to_json(named_struct(
-        {%- for column in columns %}
-        '{{ column }}', {{ column }}{{ "," if not loop.last }}
-        {%- endfor %}
-    ))
+    {#- Null fields kept (Spark drops them by default), as DuckDB keeps them. -#}
+    to_json(
+        named_struct(
+            {%- for column in columns %}
+            '{{ column }}', {{ column }}{{ "," if not loop.last }}
+            {%- endfor %}
+        ),
+        map('ignoreNullFields', 'false')
+    )
 {%- endmacro %}
 
 
@@ -112,4 +124,46 @@
 
 {% macro default__cbs_try_cast(expression, data_type) -%}
     try_cast({{ expression }} as {{ api.Column.translate_type(data_type) }})
+{%- endmacro %}
+
+
+{% macro cbs_json_field_text(json_text, key) -%}
+    {#- The value of top-level key `key` of a JSON object held as text, as
+        text (unescaped); NULL when the key is missing or null. -#}
+    {{ return(adapter.dispatch('cbs_json_field_text', 'cbs')(json_text, key)) }}
+{%- endmacro %}
+
+{% macro default__cbs_json_field_text(json_text, key) -%}
+    json_extract_string({{ json_text }}, '$.{{ key }}')
+{%- endmacro %}
+
+{% macro spark__cbs_json_field_text(json_text, key) -%}
+    get_json_object({{ json_text }}, '$.{{ key }}')
+{%- endmacro %}
+
+
+{% macro cbs_date_part(part, expression) -%}
+    {#- A part of a date (year, month, day) as a number. -#}
+    {{ return(adapter.dispatch('cbs_date_part', 'cbs')(part, expression)) }}
+{%- endmacro %}
+
+{% macro default__cbs_date_part(part, expression) -%}
+    extract({{ part }} from {{ expression }})
+{%- endmacro %}
+
+
+{% macro cbs_least(expressions) -%}
+    {#- The smallest of a list of SQL expressions (NULLs ignored). Spark's
+        least() needs two or more arguments, so one expression is returned
+        as it is; an empty list stops the run. -#}
+    {%- if expressions is string or expressions | length == 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "cbs_least: expressions must be a non-empty list of SQL expressions, got "
+            ~ expressions) }}
+    {%- endif -%}
+    {%- if expressions | length == 1 -%}
+        {{ expressions[0] }}
+    {%- else -%}
+        least({{ expressions | join(', ') }})
+    {%- endif -%}
 {%- endmacro %}

@@ -16,14 +16,21 @@
 --
 -- The pre-hook removes every row of the dates being written, not only the
 -- keys written again, so a customer no longer scored on a date (removed
--- from the CRM since) leaves that date too.
+-- from the CRM since) leaves that date too. On Spark, which cannot delete
+-- from Parquet tables, the table is partitioned by as_of_date and a run
+-- overwrites the partitions of its dates instead (same result; macro
+-- cbs_history_write_strategy).
+
+{%- set by_partition = cbs_history_write_strategy() == 'insert_overwrite' %}
 
 {{ config(
     materialized='incremental',
-    incremental_strategy='delete+insert',
+    incremental_strategy=cbs_history_write_strategy(),
+    partition_by=['as_of_date'] if by_partition else none,
     unique_key=['customer_id', 'scoring_profile', 'as_of_date'],
     on_schema_change='append_new_columns',
-    pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date in"
+    pre_hook="{% if is_incremental() and cbs_history_write_strategy() == 'delete+insert' %}"
+        ~ "delete from {{ this }} where as_of_date in"
         ~ " (select as_of_date from {{ ref('int_scoring_dates') }}){% endif %}",
 ) }}
 

@@ -210,11 +210,11 @@ explained as (
 
     select
         *,
-        least(
-            {%- for metric in metrics %}
-            {{ metric }}_alert_change{{ "," if not loop.last }}
-            {%- endfor %}
-        ) as largest_fall
+        {%- set alert_changes = [] %}
+        {%- for metric in metrics %}
+        {%- do alert_changes.append(metric ~ '_alert_change') %}
+        {%- endfor %}
+        {{ cbs_least(alert_changes) }} as largest_fall
     from alerts
 
 ),
