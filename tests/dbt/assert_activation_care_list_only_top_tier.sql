@@ -14,29 +14,9 @@ with care_list as (
 
 ),
 
-scores as (
+newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
-
-),
-
-latest_date as (
-
-    select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
-
-),
-
-latest_default_scores as (
-
-    select
-        scores.customer_id,
-        scores.tier_rank
-    from scores
-    inner join latest_date
-        on scores.as_of_date = latest_date.as_of_date
-    where scores.is_default_profile
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
@@ -44,10 +24,10 @@ problems as (
 
     select care_list.*
     from care_list
-    left join latest_default_scores
-        on care_list.customer_id = latest_default_scores.customer_id
-    where latest_default_scores.tier_rank is null
-        or latest_default_scores.tier_rank > {{ max_tier_rank }}
+    left join newest_scores
+        on care_list.customer_id = newest_scores.customer_id
+    where newest_scores.tier_rank is null
+        or newest_scores.tier_rank > {{ max_tier_rank }}
         or care_list.days_until < 1
         or care_list.days_until > {{ window_days }}
         or care_list.occasion_date

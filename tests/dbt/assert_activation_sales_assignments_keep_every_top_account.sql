@@ -9,9 +9,9 @@
 {%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1) %}
 {%- set top_accounts = cbs_number_var('cbs_sales_top_accounts', minimum=1, allow_empty=true) %}
 
-with scores as (
+with newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
@@ -27,22 +27,11 @@ reps as (
 
 ),
 
-latest_date as (
-
-    select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
-
-),
-
 candidate_accounts as (
 
     select count(*) as candidate_count
-    from scores
-    inner join latest_date
-        on scores.as_of_date = latest_date.as_of_date
-    where scores.is_default_profile
-        and scores.tier_rank <= {{ max_tier_rank }}
+    from newest_scores
+    where tier_rank <= {{ max_tier_rank }}
 
 ),
 

@@ -11,9 +11,9 @@
 
 {%- set lifecycle = cbs_lifecycle_settings() %}
 
-with scores as (
+with newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
@@ -29,49 +29,25 @@ actions as (
 
 ),
 
-latest_date as (
-
-    select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
-
-),
-
-latest_default_scores as (
-
-    select
-        scores.customer_id,
-        scores.as_of_date,
-        scores.scoring_profile,
-        scores.score,
-        scores.tier,
-        scores.tier_rank
-    from scores
-    inner join latest_date
-        on scores.as_of_date = latest_date.as_of_date
-    where scores.is_default_profile
-
-),
-
 aged as (
 
     select
-        latest_default_scores.*,
+        newest_scores.*,
         cast(activity.first_seen_at as date) as first_seen_date,
         cast(activity.last_activity_at as date) as last_activity_date,
         {{ dbt.datediff(
             'cast(activity.first_seen_at as date)',
-            'latest_default_scores.as_of_date',
+            'newest_scores.as_of_date',
             'day'
         ) }} as days_since_first_seen,
         {{ dbt.datediff(
             'cast(activity.last_activity_at as date)',
-            'latest_default_scores.as_of_date',
+            'newest_scores.as_of_date',
             'day'
         ) }} as days_since_last_activity
-    from latest_default_scores
+    from newest_scores
     left join activity
-        on latest_default_scores.customer_id = activity.customer_id
+        on newest_scores.customer_id = activity.customer_id
 
 ),
 

@@ -21,9 +21,9 @@
 {%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1) %}
 {%- set top_accounts = cbs_number_var('cbs_sales_top_accounts', minimum=1, allow_empty=true) %}
 
-with scores as (
+with newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
@@ -33,27 +33,16 @@ reps as (
 
 ),
 
-latest_date as (
-
-    select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
-
-),
-
-latest_default_scores as (
+top_tier_scores as (
 
     select
-        scores.customer_id,
-        scores.as_of_date,
-        scores.score,
-        scores.tier,
-        scores.tier_rank
-    from scores
-    inner join latest_date
-        on scores.as_of_date = latest_date.as_of_date
-    where scores.is_default_profile
-        and scores.tier_rank <= {{ max_tier_rank }}
+        customer_id,
+        as_of_date,
+        score,
+        tier,
+        tier_rank
+    from newest_scores
+    where tier_rank <= {{ max_tier_rank }}
 
 ),
 
@@ -64,7 +53,7 @@ numbered_accounts as (
         row_number() over (
             order by score desc, customer_id asc
         ) as account_rank
-    from latest_default_scores
+    from top_tier_scores
 
 ),
 

@@ -16,9 +16,9 @@
 {%- set window_days = cbs_number_var('cbs_care_window_days', minimum=1) %}
 {%- set max_tier_rank = cbs_number_var('cbs_care_max_tier_rank', minimum=1) %}
 
-with scores as (
+with newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
@@ -34,32 +34,21 @@ occasions as (
 
 ),
 
-latest_date as (
-
-    select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
-
-),
-
 care_customers as (
 
     select
-        scores.customer_id,
-        scores.as_of_date,
-        scores.score,
-        scores.tier,
+        newest_scores.customer_id,
+        newest_scores.as_of_date,
+        newest_scores.score,
+        newest_scores.tier,
         customers.first_name,
         customers.last_name,
         customers.email,
         customers.birth_date
-    from scores
-    inner join latest_date
-        on scores.as_of_date = latest_date.as_of_date
+    from newest_scores
     inner join customers
-        on scores.customer_id = customers.customer_id
-    where scores.is_default_profile
-        and scores.tier_rank <= {{ max_tier_rank }}
+        on newest_scores.customer_id = customers.customer_id
+    where newest_scores.tier_rank <= {{ max_tier_rank }}
 
 ),
 
