@@ -87,7 +87,8 @@ backtest-cdnow: $(BIN)/activate
 # Benchmark: dbt run, dbt build, an incremental run after 1% new events, the
 # hand-written DuckDB floor and a pandas version on one generated data set,
 # with times, peak memory, ratios and a check that the scores agree
-# (docs/benchmark.md). BENCH_CUSTOMERS=1000000 makes about 10M events.
+# (docs/benchmark.md). About 14 event rows a customer: BENCH_CUSTOMERS=700000 makes
+# about 10M, 7000000 about 100M.
 BENCH_CUSTOMERS ?= 100000
 BENCH_DIR ?= data/benchmark
 BENCH_MEMORY_LIMIT ?= 8GB

@@ -67,8 +67,10 @@
 {%- endmacro %}
 
 {% macro spark__cbs_raw_arrival() -%}
-    {#- Spark rebuilds the event models in full (see above): no arrival. -#}
-    {{ return('cast(null as bigint)') }}
+    {#- Spark rebuilds the event models in full (see above), so the arrival
+        is never a watermark there; the row's position in the read
+        (increasing in file order) keeps the column filled and meaningful. -#}
+    {{ return('monotonically_increasing_id()') }}
 {%- endmacro %}
 
 
