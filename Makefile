@@ -31,9 +31,11 @@ $(BIN)/activate: requirements.txt
 	$(BIN)/pip install --quiet -r requirements.txt
 	touch $(BIN)/activate
 
+# The generator writes the demo data anew (ending yesterday), so the demo
+# build is a full refresh: an incremental run needs files appended to.
 demo: $(BIN)/activate
 	$(BIN)/python scripts/generate_data.py --size $(DEMO_SIZE) --out $(DEMO_DIR)
-	CBS_DATA_DIR=$(DEMO_DIR) $(PUBLISH)
+	CBS_DATA_DIR=$(DEMO_DIR) $(PUBLISH) -- --full-refresh
 	$(BIN)/python scripts/summarise_build.py --database $(DEMO_DB)
 
 # dbt build into $(DEMO_DB) under a lock (a second build fails at once), then,

@@ -101,6 +101,7 @@
         yet: every contract column as text (see cbs_raw_source) plus
         raw_arrival. With a lookback, re-read rows already staged (same
         arrival, same raw text) are left out. -#}
+    {%- do cbs_assert_raw_file_appended(source_name, table_name) -%}
     {%- set lookback = cbs_number_var('cbs_arrival_lookback') -%}
     {%- set recheck = is_incremental() and lookback != 0 -%}
     select raw_rows.*
@@ -121,6 +122,59 @@
                 and staged.raw_record = raw_rows.lookback_record
         )
     {%- endif %}
+{%- endmacro %}
+
+
+{% macro cbs_assert_raw_file_appended(source_name, table_name) -%}
+    {#- Where a row's arrival is its position in the raw file (DuckDB, no
+        var cbs_raw_arrival_column), an incremental run is right only if
+        the file was appended to since the last run. Stop the run, naming
+        the table, when the rows staged first and last (positions min and
+        max) are no longer in the file as they were: the file was replaced
+        by another export, rewritten in another order or cut short, and
+        staging it incrementally would keep the old rows and miss the new
+        ones without any error. -#}
+    {%- if not (execute and is_incremental() and target.type == 'duckdb') -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- if var('cbs_raw_arrival_column', '') | trim -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set check -%}
+        with staged as (
+            select raw_arrival, raw_record
+            from {{ this }}
+            where raw_arrival in (
+                (select min(raw_arrival) from {{ this }}),
+                (select max(raw_arrival) from {{ this }})
+            )
+        ),
+
+        raw_rows as (
+            select
+                contract.raw_arrival,
+                {{ cbs_raw_record(source_name, table_name) }} as raw_record
+            from ({{ cbs_raw_source(source_name, table_name, with_arrival=true) }}) as contract
+            where contract.raw_arrival in (select staged.raw_arrival from staged)
+        )
+
+        select staged.raw_arrival
+        from staged
+        left join raw_rows
+            on staged.raw_arrival = raw_rows.raw_arrival
+            and staged.raw_record = raw_rows.raw_record
+        where raw_rows.raw_arrival is null
+        order by 1
+    {%- endset -%}
+    {%- set missing = run_query(check).columns[0].values() -%}
+    {%- if missing | length > 0 -%}
+        {{ exceptions.raise_compiler_error(
+            "raw table " ~ source_name ~ "." ~ table_name ~ " (" ~ cbs_source(source_name, table_name)
+            ~ ") was replaced, not appended to, since " ~ this ~ " was built: the rows staged at"
+            ~ " file positions " ~ (missing | join(', ')) ~ " are no longer there as they were."
+            ~ " Staging only the new positions would keep the old rows. Rebuild from the new"
+            ~ " files with: dbt build --full-refresh") }}
+    {%- endif -%}
 {%- endmacro %}
 
 

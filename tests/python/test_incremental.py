@@ -198,3 +198,40 @@ def test_daily_activity_is_the_same(builds: tuple[dict, Build, Build]) -> None:
         "select * exclude (refreshed_at) from intermediate.int_customer_daily_activity order by all"
     )
     assert incremental.query(sql) == refreshed.query(sql)
+
+
+def test_a_replaced_raw_file_stops_the_incremental_run(
+    builds: tuple[dict, Build, Build], tmp_path: Path
+) -> None:
+    """An incremental run over a file that was replaced (another export, not
+    appended to) or cut short stops and names the table, instead of keeping
+    the old rows and missing the new ones; a full refresh then goes ahead."""
+    _, _, refreshed = builds
+    database = tmp_path / "cbs.duckdb"
+    database.write_bytes(refreshed.database.read_bytes())
+    # The next day's export: the same generator, one day later, written anew.
+    replaced = generate(
+        tmp_path / "next_export", size="tiny", end_date=(END_DATE + timedelta(days=1)).isoformat()
+    )
+    staging = ["run", "--select", "base_crm__interactions base_shop__orders"]
+    run = run_dbt(replaced, database, args=staging)
+    assert not run.ok
+    assert "raw table crm.interactions" in run.output
+    assert "raw table shop.orders" in run.output
+    assert "dbt build --full-refresh" in run.output
+
+    # A file cut short: its last staged rows are gone.
+    cut = tmp_path / "cut"
+    cut.mkdir()
+    for path in (refreshed.database.parent.parent / "data").iterdir():
+        (cut / path.name).write_bytes(path.read_bytes())
+    interactions = pq.read_table(cut / "crm__interactions.parquet")
+    pq.write_table(
+        interactions.slice(0, interactions.num_rows - 5), cut / "crm__interactions.parquet"
+    )
+    run = run_dbt(cut, database, args=["run", "--select", "base_crm__interactions"])
+    assert not run.ok
+    assert "raw table crm.interactions" in run.output
+
+    full = run_dbt(replaced, database, args=[*staging, "--full-refresh"])
+    assert full.ok, full.output[-5000:]
