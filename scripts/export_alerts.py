@@ -11,7 +11,9 @@ alerts a CRM has not had yet, ordered by date and customer, one of two ways:
                 cbs_history_lookback_days). An alert that late-arriving data
                 adds to such a day is exported on the next run; an alert
                 already exported is never written twice. A missing file
-                means nothing was exported yet.
+                means nothing was exported yet. An --out file that still
+                holds alerts is never written over (they would be lost):
+                the export stops and says so.
 
 Usage:
 
@@ -69,16 +71,28 @@ def write_state(
 
 
 def atomic_write(path: Path, text: str) -> None:
-    """Write text to path through a temporary file in the same folder."""
+    """Write text to path through a temporary file in the same folder, with
+    the permissions a new file gets (mkstemp alone would leave it 600)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "w", newline="") as stream:
             stream.write(text)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def alerts_in_file(path: Path, output_format: str) -> int:
+    """How many alerts an earlier export left in ``path`` (0 when it is missing)."""
+    if not path.exists():
+        return 0
+    lines = [line for line in path.read_text().splitlines() if line.strip()]
+    return max(len(lines) - (1 if output_format == "csv" else 0), 0)
 
 
 def fetch_alerts(
@@ -136,6 +150,16 @@ def export(
     schema: str = "marts",
 ) -> int:
     """Write the new alerts to ``out`` ('-' for stdout); return how many were written."""
+    if state_path is not None and out != "-":
+        # The state file counts those alerts as exported: writing over a file
+        # the CRM has not imported yet would lose them.
+        waiting = alerts_in_file(Path(out), output_format)
+        if waiting:
+            raise ValueError(
+                f"{out} still holds {waiting} alerts of an earlier export, which the state file "
+                f"{state_path} counts as exported: import it and move it away, or write this "
+                "export to another file (a dated name, for example)"
+            )
     if state_path is not None:
         exported_through, recent_ids = read_state(state_path)
         after = exported_through - timedelta(days=lookback_days + 1) if exported_through else None

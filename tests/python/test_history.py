@@ -489,6 +489,31 @@ def test_export_alerts_writes_each_alert_once(runs: HistoryRuns, tmp_path: Path)
     assert exported[0]["is_score_drop"] in {"true", "false"}
 
 
+def test_export_alerts_never_writes_over_alerts_not_imported(
+    runs: HistoryRuns, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    database = runs.incremental.database
+    state = tmp_path / "state.json"
+    out = tmp_path / "alerts.csv"
+    arguments = ["--database", str(database), "--state", str(state), "--out", str(out)]
+    assert export_alerts.main(arguments) == 0
+    written = out.read_text()
+    state_after_first = state.read_text()
+    assert len(written.splitlines()) > 1
+    assert out.stat().st_mode & 0o044, "the export is readable by the CRM's import, not 600"
+
+    # The CRM has not picked the file up yet: a second export into it stops.
+    assert export_alerts.main(arguments) == 1
+    assert "still holds" in capsys.readouterr().err
+    assert out.read_text() == written
+    assert state.read_text() == state_after_first
+
+    # Once imported and moved away, the next export goes ahead (nothing new).
+    out.unlink()
+    assert export_alerts.main(arguments) == 0
+    assert out.read_text().splitlines()[1:] == []
+
+
 def test_export_alerts_since_a_date(runs: HistoryRuns, tmp_path: Path) -> None:
     out = tmp_path / "since.csv"
     since = END - timedelta(days=1)
