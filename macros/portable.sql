@@ -153,17 +153,28 @@
 
 
 {% macro cbs_least(expressions) -%}
-    {#- The smallest of a list of SQL expressions (NULLs ignored). Spark's
-        least() needs two or more arguments, so one expression is returned
-        as it is; an empty list stops the run. -#}
+    {#- The smallest of a list of SQL expressions (NULLs ignored). -#}
+    {{ return(cbs_extreme_of('least', expressions)) }}
+{%- endmacro %}
+
+
+{% macro cbs_greatest(expressions) -%}
+    {#- The largest of a list of SQL expressions (NULLs ignored). -#}
+    {{ return(cbs_extreme_of('greatest', expressions)) }}
+{%- endmacro %}
+
+
+{% macro cbs_extreme_of(function, expressions) -%}
+    {#- least() or greatest() of a list of SQL expressions. Spark's versions
+        need two or more arguments, so one expression is returned as it is;
+        an empty list stops the run. -#}
     {%- if expressions is string or expressions | length == 0 -%}
         {{ exceptions.raise_compiler_error(
-            "cbs_least: expressions must be a non-empty list of SQL expressions, got "
+            "cbs_" ~ function ~ ": expressions must be a non-empty list of SQL expressions, got "
             ~ expressions) }}
     {%- endif -%}
     {%- if expressions | length == 1 -%}
-        {{ expressions[0] }}
-    {%- else -%}
-        least({{ expressions | join(', ') }})
+        {{ return(expressions[0]) }}
     {%- endif -%}
+    {{ return(function ~ '(' ~ (expressions | join(', ')) ~ ')') }}
 {%- endmacro %}

@@ -3,6 +3,11 @@
 -- value, the normalised value, the weight in force and the contribution in
 -- score points, so anyone can see why a customer scored as they did.
 
+{%- set contribution_columns = [] %}
+{%- for metric in cbs_scoring_metrics() %}
+{%- do contribution_columns.append(metric ~ '_contribution') %}
+{%- endfor %}
+
 with contributions as (
 
     select * from {{ ref('int_customer_metric_contributions') }}
@@ -18,31 +23,6 @@ tiers as (
 metrics as (
 
     select * from {{ ref('int_customer_metrics') }}
-
-),
-
-top_metric as (
-
-    select
-        scoring_profile,
-        customer_id,
-        as_of_date,
-        metric_name as top_metric
-    from (
-        select
-            scoring_profile,
-            customer_id,
-            as_of_date,
-            metric_name,
-            contribution,
-            row_number() over (
-                partition by scoring_profile, customer_id, as_of_date
-                order by contribution desc, metric_order asc
-            ) as contribution_order
-        from contributions
-    ) as ordered
-    where contribution_order = 1
-        and contribution > 0
 
 ),
 
@@ -83,7 +63,8 @@ summed as (
             {%- for metric in cbs_scoring_metrics() %}
             {{ "+ " if not loop.first }}{{ metric }}_contribution
             {%- endfor %}
-        ) as contribution_total
+        ) as contribution_total,
+        {{ cbs_greatest(contribution_columns) }} as largest_contribution
     from pivoted
 
 ),
@@ -93,7 +74,16 @@ scored as (
     select
         *,
         -- Rounded, so float noise never splits equal scores.
-        round(least(greatest(contribution_total, 0), 100), 4) as score
+        round(least(greatest(contribution_total, 0), 100), 4) as score,
+        -- The metric that contributed most; on a tie the first in the fixed
+        -- metric order (cbs_scoring_metrics); none when nothing contributed.
+        case
+            {%- for metric in cbs_scoring_metrics() %}
+            when {{ metric }}_contribution > 0
+                and {{ metric }}_contribution = largest_contribution
+                then '{{ metric }}'
+            {%- endfor %}
+        end as top_metric
     from summed
 
 ),
@@ -112,7 +102,7 @@ final as (
             partition by scored.scoring_profile, scored.as_of_date
             order by scored.score desc
         ) as integer) as score_rank,
-        top_metric.top_metric,
+        scored.top_metric,
         {%- for metric in cbs_scoring_metrics() %}
         metrics.{{ metric }} as {{ metric }}_value,
         cast(scored.{{ metric }}_normalised as double) as {{ metric }}_normalised,
@@ -127,10 +117,6 @@ final as (
     left join tiers
         on scored.score >= tiers.lower_bound
         and (scored.score < tiers.upper_bound or tiers.upper_bound = 100)
-    left join top_metric
-        on scored.scoring_profile = top_metric.scoring_profile
-        and scored.customer_id = top_metric.customer_id
-        and scored.as_of_date = top_metric.as_of_date
 
 )
 
