@@ -270,6 +270,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--tolerance", type=float, default=0.001, help="largest score difference that agrees"
     )
     parser.add_argument("--skip-pandas", action="store_true", help="leave out the pandas version")
+    parser.add_argument(
+        "--skip-build", action="store_true", help="leave out dbt build (models with tests)"
+    )
+    parser.add_argument(
+        "--skip-incremental", action="store_true", help="leave out the incremental run"
+    )
     parser.add_argument("--json", type=Path, help="also write the figures here")
     return parser.parse_args(argv)
 
@@ -325,7 +331,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     measures.append(measure("dbt run (full)", dbt(["run"], work), run_env))
     heavy_full = heaviest_models(work)
     staged_full = incremental_seconds(work)
-    measures.append(measure("dbt build (full, with tests)", dbt(["build"], work), build_env))
+    if not args.skip_build:
+        measures.append(measure("dbt build (full, with tests)", dbt(["build"], work), build_env))
     measures.append(
         measure(
             "floor query",
@@ -365,24 +372,21 @@ def main(argv: Sequence[str] | None = None) -> None:
     tiers_csv = ROOT / "seeds" / "score_tiers.csv"
     tiers = duckdb.sql(f"select distinct cast(lower_bound as double) from read_csv('{tiers_csv}')")
     agreement = compare(
-        work / "build.duckdb",
+        work / ("run.duckdb" if args.skip_build else "build.duckdb"),
         work / "floor.parquet",
         work / ("pandas.parquet" if pandas_ok else "floor.parquet"),
         args.tolerance,
         [row[0] for row in tiers.fetchall()],
     )
-    appended = append_new_events(data, args.new_share, date.fromisoformat(args.end_date))
-    measures.append(measure("dbt run (incremental)", dbt(["run"], work), run_env))
-    heavy_incremental = heaviest_models(work)
-    staged_incremental = incremental_seconds(work)
+    appended, heavy_incremental, staged_incremental = 0, [], 0.0
+    if not args.skip_incremental:
+        appended = append_new_events(data, args.new_share, date.fromisoformat(args.end_date))
+        measures.append(measure("dbt run (incremental)", dbt(["run"], work), run_env))
+        heavy_incremental = heaviest_models(work)
+        staged_incremental = incremental_seconds(work)
 
     by_name = {m.name: m for m in measures}
-    full, build, floor = (
-        by_name["dbt run (full)"],
-        by_name["dbt build (full, with tests)"],
-        by_name["floor query"],
-    )
-    incremental = by_name["dbt run (incremental)"]
+    full, floor = by_name["dbt run (full)"], by_name["floor query"]
     print(
         f"data: {args.customers:,} customers, {events:,} event rows (order lines included), "
         f"{source} in {prepared:.0f} s; {appended:,} new event rows before the incremental run"
@@ -394,12 +398,16 @@ def main(argv: Sequence[str] | None = None) -> None:
         print(f"{m.name:32} {m.seconds:9.1f} {m.max_rss_mb:9.0f}{failed}")
     print("ratios:")
     print(f"  dbt run / floor            {full.seconds / floor.seconds:6.2f}")
-    print(f"  dbt build / floor          {build.seconds / floor.seconds:6.2f}")
-    print(f"  incremental / full run     {incremental.seconds / full.seconds:6.2f}")
-    print(
-        f"  incremental models only    {staged_incremental / staged_full:6.2f}"
-        f"  ({staged_incremental:.1f} s of {staged_full:.1f} s: event staging, daily activity)"
-    )
+    if "dbt build (full, with tests)" in by_name:
+        build = by_name["dbt build (full, with tests)"]
+        print(f"  dbt build / floor          {build.seconds / floor.seconds:6.2f}")
+    if "dbt run (incremental)" in by_name:
+        incremental = by_name["dbt run (incremental)"]
+        print(f"  incremental / full run     {incremental.seconds / full.seconds:6.2f}")
+        print(
+            f"  incremental models only    {staged_incremental / staged_full:6.2f}"
+            f"  ({staged_incremental:.1f} s of {staged_full:.1f} s: event staging, daily activity)"
+        )
     if pandas_ok:
         pandas = by_name["pandas"]
         print(f"  pandas / dbt run           {pandas.seconds / full.seconds:6.2f}")
