@@ -116,6 +116,14 @@ class Engines:
     spark_results: dict
 
 
+def failure_summary(output: str) -> str:
+    """dbt's own lines about what failed, then the end of the output: a
+    Spark error's Java stack trace would otherwise hide which node failed."""
+    marks = (" ERROR ", " FAIL ", "Failure in ", "Error in ", "Done. PASS=")
+    lines = [line[:300] for line in output.splitlines() if any(m in line for m in marks)]
+    return "\n".join(lines[:40]) + "\n...\n" + output[-3000:]
+
+
 def run_results(target: Path) -> dict:
     return json.loads((target / "run_results.json").read_text())
 
@@ -139,10 +147,10 @@ def engines(tmp_path_factory: pytest.TempPathFactory) -> Engines:
 
     def spark_chain() -> tuple[SparkBuild, dict]:
         build = run_spark(data, spark_folder, ["build"])
-        assert build.ok, build.output[-8000:]
+        assert build.ok, failure_summary(build.output)
         results = run_results(spark_folder / "target")
         rescored = run_spark(data, spark_folder, RESCORE, {"cbs_as_of_date": EARLIER.isoformat()})
-        assert rescored.ok, rescored.output[-8000:]
+        assert rescored.ok, failure_summary(rescored.output)
         return rescored, results
 
     # Side by side: the DuckDB chain is short and mostly waits less than Spark.
