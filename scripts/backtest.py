@@ -452,7 +452,9 @@ def load_customers(
             select
                 customer_id,
                 count(*) as orders_after,
-                sum(cast(order_amount_base as double)) as spend_after
+                -- Summed as decimals, exactly: a sum of doubles over
+                -- parallel threads may differ in its last bit from run to run.
+                cast(sum(cast(order_amount_base as decimal(38, 6))) as double) as spend_after
             from intermediate.int_orders_stitched
             where customer_id is not null
                 and status = 'completed'
