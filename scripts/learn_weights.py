@@ -61,7 +61,6 @@ import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit
-from threadpoolctl import threadpool_limits
 
 from backtest import (
     WEIGHT_COLUMNS,
@@ -138,19 +137,14 @@ def fit_bounded_logistic(
     rate = min(max(labels.mean(), 1e-6), 1 - 1e-6)
     start = np.zeros(columns + 1)
     start[columns] = np.log(rate / (1 - rate))
-    # One BLAS thread: a matrix product split over threads may add in another
-    # order from run to run on a busy machine, and the last bits of the
-    # gradient then move the optimiser's path. One thread gives the same
-    # weights on every run.
-    with threadpool_limits(limits=1, user_api="blas"):
-        result = minimize(
-            objective,
-            start,
-            jac=True,
-            method="L-BFGS-B",
-            bounds=[(0.0, None)] * columns + [(None, None)],
-            options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
-        )
+    result = minimize(
+        objective,
+        start,
+        jac=True,
+        method="L-BFGS-B",
+        bounds=[(0.0, None)] * columns + [(None, None)],
+        options={"maxiter": 2000, "ftol": 1e-13, "gtol": 1e-9},
+    )
     if not result.success:
         logger.warning("the fit stopped early: %s", result.message)
     return result.x[:columns], float(result.x[columns])
