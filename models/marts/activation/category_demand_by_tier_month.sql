@@ -7,30 +7,26 @@
 -- 'unattributed' so the totals match the shop's. Products missing from the
 -- catalogue count under category 'unknown'.
 
-with scores as (
+with newest_scores as (
 
-    select * from {{ ref('customer_scores') }}
+    select * from {{ ref('int_customer_scores_newest') }}
 
 ),
 
 scoring_date as (
 
     select max(as_of_date) as as_of_date
-    from scores
-    where is_default_profile
+    from newest_scores
 
 ),
 
 customer_tiers as (
 
     select
-        scores.customer_id,
-        scores.tier,
-        scores.tier_rank
-    from scores
-    inner join scoring_date
-        on scores.as_of_date = scoring_date.as_of_date
-    where scores.is_default_profile
+        customer_id,
+        tier,
+        tier_rank
+    from newest_scores
 
 ),
 
