@@ -8,7 +8,9 @@
 -- off). The baseline rule applies the same thresholds against the mean
 -- score of the customer's var cbs_alert_baseline_dates previous scoring
 -- dates (empty: off), so a slide of small steps is caught too; it needs
--- that many earlier dates. The tier rule fires when tier_rank grows.
+-- that many earlier dates. The tier rule fires when tier_rank grows by at
+-- least var cbs_alert_tier_drop_ranks (1: any fall; 2: high to low only;
+-- empty: off).
 --
 -- The same change never raises two alerts: the rules that fire on one
 -- date make one alert (kind score_drop when the score rule fired, else
@@ -30,6 +32,9 @@
 ) %}
 {#- With the rule off, no row ever has a full baseline of 0 earlier dates
     (the first date, with none, has no previous date and is dropped). -#}
+{%- set tier_drop_ranks = cbs_number_var(
+    'cbs_alert_tier_drop_ranks', minimum=1, allow_empty=true
+) %}
 {%- set baseline_size = 0 if baseline_dates is none else baseline_dates | int %}
 {%- set earlier_dates -%}
     partition by customer_id
@@ -156,7 +161,11 @@ ruled as (
             or coalesce(baseline_change_percent < -{{ drop_percent }}, false)
             {%- endif %}
         ) as is_below_baseline,
-        tier_rank_after > tier_rank_before as is_tier_drop
+        {%- if tier_drop_ranks is none %}
+        false as is_tier_drop
+        {%- else %}
+        tier_rank_after - tier_rank_before >= {{ tier_drop_ranks }} as is_tier_drop
+        {%- endif %}
     from compared
 
 ),
