@@ -65,6 +65,21 @@ DROP_SHARE = 0.02
 # the top tenth): the valuable customers whose silence a business must
 # notice.
 DROP_MIN_ACTIVITY = 2.0
+# Until they stop, they are regulars: at least one event of each kind every
+# so many days of their active period, spread evenly (a random offset in
+# each equal slice, not anywhere in the period), and they are known by every
+# key (e-mail, shop account, social handle) and write reviews. Their last 90
+# days before the silence hold about 3 orders, 6 product views and 15
+# events in all, and their score falls from the top to the bottom. An
+# ordinary customer's events fall anywhere in the period: one order a season
+# leaves or enters a 90-day window and moves the score a lot, but not as far.
+DROP_REGULAR_EVERY_DAYS = {
+    "orders": 30,
+    "interactions": 40,
+    "views": 14,
+    "engagements": 30,
+    "feedback": 60,
+}
 
 # Events per day for a customer of average activity who is active all period.
 RATE_PER_DAY = {
@@ -713,7 +728,12 @@ def build_people(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
             f"{rate} * activity * exp(0.6 * z01(idx, 0, 'affinity:{kind}') - 0.18) * active_days"
         )
         drawn = f"floor({expected} + u01(idx, 0, 'count:{kind}'))::int"
-        floor_value = f"case when is_planted then {minimum} else 0 end"
+        regular = (
+            f"ceil(active_days / {DROP_REGULAR_EVERY_DAYS[kind]})::int"
+            if kind in DROP_REGULAR_EVERY_DAYS
+            else "0"
+        )
+        floor_value = f"case when is_planted then greatest({minimum}, {regular}) else 0 end"
         return (
             f"case when active_days > 0 and {flag} then greatest({drawn}, {floor_value}) else 0 end"
             f" as n_{kind}"
@@ -751,11 +771,11 @@ def build_people(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                 {pick(LAST_NAMES, "u01(idx, 0, 'last')")} as last_name,
                 floor(u01(idx, 0, 'email_form') * 4)::int as email_form,
                 1 + floor(u01(idx, 0, 'domain') * {n_domains})::int as domain_index,
-                in_crm and u01(idx, 0, 'has_email') < 0.97 as has_email,
+                in_crm and (is_planted or u01(idx, 0, 'has_email') < 0.97) as has_email,
                 u01(idx, 0, 'has_phone') < 0.85 as has_phone,
-                u01(idx, 0, 'has_account') < 0.75 as has_account,
-                u01(idx, 0, 'social') < 0.6 as is_social,
-                u01(idx, 0, 'writer') < 0.5 as is_writer,
+                is_planted or u01(idx, 0, 'has_account') < 0.75 as has_account,
+                is_planted or u01(idx, 0, 'social') < 0.6 as is_social,
+                is_planted or u01(idx, 0, 'writer') < 0.5 as is_writer,
                 {sql_list(names)}[country_index] as country_name,
                 {sql_list(isos)}[country_index] as country_iso,
                 {sql_list(calling)}[country_index] as calling_code,
@@ -791,7 +811,8 @@ def build_people(con: duckdb.DuckDBPyConnection, settings: Settings) -> None:
                     else last_name || '.' || first_name
                 end || idx::varchar as email_local_odd,
                 first_name || handle_separator || last_name || idx::varchar as handle,
-                in_crm and is_social and u01(idx, 0, 'handle_known') < 0.75 as handle_known
+                in_crm and is_social and (is_planted or u01(idx, 0, 'handle_known') < 0.75)
+                    as handle_known
             from named
         ),
         contact as (
@@ -855,7 +876,9 @@ def expand_events(kind: str, profile: str) -> str:
 
     Each person's n_<kind> events are spread over their active window by the
     profile's seasonal calendar (inverse CDF with an ASOF join), and given an
-    hour of day from the profile's daily pattern.
+    hour of day from the profile's daily pattern. A planted customer's j-th
+    event falls in the j-th of n equal slices of that window (by seasonal
+    weight), so their events come at a steady pace until they stop.
     """
     hours = HOURS[profile]
     return f"""
@@ -865,11 +888,18 @@ def expand_events(kind: str, profile: str) -> str:
                 j,
                 off_{kind} + j + 1 as seq,
                 {profile}_from
-                    + floor(u01(idx, j, '{kind}:day') * ({profile}_to - {profile}_from))::bigint
-                    as target
+                    + floor(
+                        case
+                            when is_planted then (j + u01(idx, j, '{kind}:day')) / n_{kind}
+                            else u01(idx, j, '{kind}:day')
+                        end
+                        * ({profile}_to - {profile}_from)
+                    )::bigint as target
             from (
                 select
                     people.idx,
+                    people.is_planted,
+                    people.n_{kind},
                     event_offsets.off_{kind},
                     people.{profile}_from,
                     people.{profile}_to,

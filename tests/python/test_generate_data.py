@@ -245,7 +245,11 @@ def test_planted_drop_customers_stop_all_activity_90_days_before_the_end(
         select
             p.customer_id,
             count(events.at) filter (where try_cast(events.at as timestamptz) >= $start),
-            count(events.at) filter (where try_cast(events.at as timestamptz) >= $cutoff)
+            count(events.at) filter (where try_cast(events.at as timestamptz) >= $cutoff),
+            count(events.at) filter (
+                where try_cast(events.at as timestamptz) >= $cutoff - interval 90 day
+                    and try_cast(events.at as timestamptz) < $cutoff
+            )
         from planted as p
         left join events on events.customer_id = p.customer_id
         group by p.customer_id
@@ -254,9 +258,12 @@ def test_planted_drop_customers_stop_all_activity_90_days_before_the_end(
         "cutoff": END_DATE - timedelta(days=generate_data.DROP_DAYS),
     }).fetchall()  # fmt: skip
     assert len(activity) == len(planted)
-    for customer_id, in_period, in_last_days in activity:
+    for customer_id, in_period, in_last_days, before_silence in activity:
         assert in_period > 0, f"{customer_id} had no activity before the drop"
         assert in_last_days == 0, f"{customer_id} is active in the last 90 days"
+        # Regulars until they stop: about 15 events in their last 90 days
+        # (generate_data.DROP_REGULAR_EVERY_DAYS), never a quiet stretch.
+        assert before_silence >= 10, f"{customer_id}: {before_silence} events before the silence"
 
 
 def test_sales_reps_follow_the_brief(con: duckdb.DuckDBPyConnection) -> None:

@@ -309,20 +309,13 @@ def test_marts_over_the_history_match_too(runs: HistoryRuns, mart: str) -> None:
 
 
 def test_score_drop_alerts_find_every_planted_customer_active_before(runs: HistoryRuns) -> None:
-    """Every planted customer who was active before raises a score_drop on the END date.
+    """With the default thresholds every planted customer raises a score_drop on END.
 
     Active before: some windowed activity on SECOND, the customer's previous
-    scoring date. A planted customer whose last event by chance fell before
-    that window had nothing left to lose and is not expected to alert.
-
-    This does not assert that nobody else alerts, because in this data it is
-    not so: ordinary customers of the generator also go quiet for 90 days or
-    more (their events follow a Poisson draw, a few a year for most), and a
-    customer who does is indistinguishable from a planted one in the data; with
-    90-day windows, ordinary customers' scores also move by up to 50 points
-    from one date to the other, more than some planted customers fall. No
-    window, half-life, profile, first date or threshold (points, percent or
-    both) separates the planted set from all others on this data.
+    scoring date (the generator makes planted customers regulars, so all of
+    them are). The default thresholds (15 points, 30 percent) also alert on
+    ordinary customers whose one or two orders of the season left the 90-day
+    window; the next test raises them to the size of a regular's silence.
     """
     planted = set(runs.manifest["planted_drop_customer_ids"])
     active_before = windowed_activity(runs.incremental, SECOND)
@@ -337,6 +330,63 @@ def test_score_drop_alerts_find_every_planted_customer_active_before(runs: Histo
         )
     }
     assert active_planted <= alerted, f"missed: {sorted(active_planted - alerted)}"
+
+
+# Alert thresholds a team watching its regulars would set: a fall of more
+# than 55 points, or a fall from the top tier to the bottom one.
+PLANTED_ALERT_VARS = {
+    "cbs_alert_drop_points": 55,
+    "cbs_alert_drop_percent": "",
+    "cbs_alert_tier_drop_ranks": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def planted_alerts(runs: HistoryRuns, tmp_path_factory: pytest.TempPathFactory) -> Build:
+    """score_alerts rebuilt with PLANTED_ALERT_VARS over a copy of the full history."""
+    database = tmp_path_factory.mktemp("planted") / "cbs.duckdb"
+    shutil.copy2(runs.full.database, database)
+    build = run_dbt(
+        runs.raw_final,
+        database,
+        args=["run", "--select", "score_alerts"],
+        dbt_vars={**dbt_vars(DATES), **PLANTED_ALERT_VARS},
+    )
+    assert build.ok, build.output[-5000:]
+    return build
+
+
+def test_alerts_find_the_planted_customers_and_nobody_else(
+    runs: HistoryRuns, planted_alerts: Build
+) -> None:
+    """Over all three dates, every alert is a planted customer's, on END, and each has one.
+
+    The thresholds sit in a gap of the data, not on an edge of it: every
+    planted customer falls at least 5 points more than the 55 needed, and
+    no other customer falls within 5 points of it.
+    """
+    planted = set(runs.manifest["planted_drop_customer_ids"])
+    alerts = planted_alerts.query(
+        "select customer_id, as_of_date, previous_as_of_date, alert_kind"
+        " from marts.score_alerts order by customer_id"
+    )
+    assert {row[0] for row in alerts} == planted
+    assert len(alerts) == len(planted)
+    assert {row[1:] for row in alerts} == {(END, SECOND, "score_drop")}
+
+    falls = dict(
+        planted_alerts.query(
+            "select customer_id, max(-score_change) from ("
+            "  select customer_id, score - lag(score) over ("
+            "    partition by customer_id order by as_of_date) as score_change"
+            "  from marts.customer_score_history where is_default_profile"
+            ") group by customer_id"
+        )
+    )
+    threshold = PLANTED_ALERT_VARS["cbs_alert_drop_points"]
+    assert min(falls[customer] for customer in planted) >= threshold + 5
+    others = [fall for customer, fall in falls.items() if customer not in planted and fall]
+    assert max(others) <= threshold - 5
 
 
 def test_planted_customers_have_an_empty_window_on_the_end_date(runs: HistoryRuns) -> None:
