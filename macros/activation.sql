@@ -21,9 +21,9 @@
         var cbs_lifecycle_active_days <= var cbs_lifecycle_cooling_days.
         Returns a dict with keys new_days, active_days, cooling_days. -#}
     {%- set settings = {
-        'new_days': cbs_number_var('cbs_lifecycle_new_days'),
-        'active_days': cbs_number_var('cbs_lifecycle_active_days'),
-        'cooling_days': cbs_number_var('cbs_lifecycle_cooling_days'),
+        'new_days': cbs_number_var('cbs_lifecycle_new_days', integer=true),
+        'active_days': cbs_number_var('cbs_lifecycle_active_days', integer=true),
+        'cooling_days': cbs_number_var('cbs_lifecycle_cooling_days', integer=true),
     } -%}
     {%- if settings.active_days > settings.cooling_days -%}
         {{ cbs_raise_if_problems("the lifecycle settings", [

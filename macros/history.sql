@@ -3,8 +3,9 @@
     and whether the target can keep a dbt snapshot. Arguments are
     documented in macros/_history__macros.yml. -#}
 
-{% macro cbs_number_var(name, minimum=0, allow_empty=false) -%}
-    {#- The value of numeric var `name`, checked: a number >= minimum, or
+{% macro cbs_number_var(name, minimum=0, allow_empty=false, integer=false) -%}
+    {#- The value of numeric var `name`, checked: a number >= minimum (a
+        whole one when integer is true: days, dates, ranks, counts), or
         none when the var is empty and allow_empty is true. Anything else
         stops the run at compile time with a message naming the var. -#}
     {%- set value = var(name) -%}
@@ -16,17 +17,20 @@
             "var " ~ name ~ ": a number >= " ~ minimum ~ " is required, got nothing") }}
     {%- endif -%}
     {%- set text = value | string | trim -%}
-    {%- if value is boolean
-        or not modules.re.match('^[0-9]+([.][0-9]+)?$', text) -%}
+    {%- set pattern = '^[0-9]+$' if integer else '^[0-9]+([.][0-9]+)?$' -%}
+    {%- set kind = "a whole number" if integer else "a number" -%}
+    {%- if value is boolean or not modules.re.match(pattern, text) -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ ": must be a number >= " ~ minimum
+            "var " ~ name ~ ": must be " ~ kind ~ " >= " ~ minimum
             ~ (" or empty to switch it off" if allow_empty else "")
             ~ ", got '" ~ value ~ "'") }}
     {%- endif -%}
     {%- set number = text | float if '.' in text else text | int -%}
     {%- if number < minimum -%}
         {{ exceptions.raise_compiler_error(
-            "var " ~ name ~ ": must be a number >= " ~ minimum ~ ", got " ~ value) }}
+            "var " ~ name ~ ": must be " ~ kind ~ " >= " ~ minimum
+            ~ (" or empty to switch it off" if allow_empty else "")
+            ~ ", got " ~ value) }}
     {%- endif -%}
     {{ return(number) }}
 {%- endmacro %}

@@ -82,7 +82,7 @@
     {%- if not is_incremental() -%}
         {{ return('true') }}
     {%- endif -%}
-    {%- set lookback = cbs_number_var('cbs_arrival_lookback') -%}
+    {%- set lookback = cbs_number_var('cbs_arrival_lookback', integer=true) -%}
     {%- set newest = "(select max(raw_arrival) from " ~ this ~ ")" -%}
     {%- if lookback == 0 -%}
         {{ return("(" ~ newest ~ " is null or " ~ arrival ~ " > " ~ newest ~ ")") }}
@@ -102,7 +102,7 @@
         raw_arrival. With a lookback, re-read rows already staged (same
         arrival, same raw text) are left out. -#}
     {%- do cbs_assert_raw_file_appended(source_name, table_name) -%}
-    {%- set lookback = cbs_number_var('cbs_arrival_lookback') -%}
+    {%- set lookback = cbs_number_var('cbs_arrival_lookback', integer=true) -%}
     {%- set recheck = is_incremental() and lookback != 0 -%}
     select raw_rows.*
     from (

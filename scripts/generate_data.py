@@ -1623,6 +1623,11 @@ def generate(
         raise ValueError(f"--days must be at least {MIN_DAYS}, got {settings.days}")
     if settings.customers < 10:
         raise ValueError(f"--customers must be at least 10, got {settings.customers}")
+    if settings.end_date > datetime.now(UTC).date():
+        raise ValueError(
+            f"--end-date {settings.end_date} is in the future: its events would be"
+            " quarantined as future-dated; pick yesterday or earlier"
+        )
     out.mkdir(parents=True, exist_ok=True)
     work = out / ".generate_data_tmp"
     config: dict[str, str | int | bool] = {
@@ -1730,7 +1735,10 @@ def main(argv: Sequence[str] | None = None) -> None:
         days=args.days,
         size=None if args.customers is not None else args.size,
     )
-    manifest = generate(args.out, settings, args.memory_limit, args.threads)
+    try:
+        manifest = generate(args.out, settings, args.memory_limit, args.threads)
+    except ValueError as error:
+        raise SystemExit(f"generate_data.py: error: {error}") from None
     for table, count in manifest["rows"].items():
         print(f"{table:<24} {count:>12,} rows")
     print(f"{'all event tables':<24} {manifest['facts']['event_rows']:>12,} rows")

@@ -18,7 +18,7 @@
 {%- if not listed and var('cbs_as_of_date') %}
     {%- set listed = [var('cbs_as_of_date')] %}
 {%- endif %}
-{%- set lookback_days = cbs_number_var('cbs_history_lookback_days') %}
+{%- set lookback_days = cbs_number_var('cbs_history_lookback_days', integer=true) %}
 {%- set history = none if flags.FULL_REFRESH or lookback_days == 0
     else cbs_existing_model_relation('customer_score_history') %}
 {%- for day in listed %}

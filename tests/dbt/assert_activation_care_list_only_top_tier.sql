@@ -5,8 +5,8 @@
 -- (same month and day, or 28 February for a 29 February birthday in a
 -- year without one). Returns every row that breaks one of these.
 
-{%- set max_tier_rank = cbs_number_var('cbs_care_max_tier_rank', minimum=1) %}
-{%- set window_days = cbs_number_var('cbs_care_window_days', minimum=1) %}
+{%- set max_tier_rank = cbs_number_var('cbs_care_max_tier_rank', minimum=1, integer=true) %}
+{%- set window_days = cbs_number_var('cbs_care_window_days', minimum=1, integer=true) %}
 
 with care_list as (
 

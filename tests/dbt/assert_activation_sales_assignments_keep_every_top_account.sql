@@ -6,8 +6,10 @@
 -- and accounts wait unassigned only when the eligible reps are full.
 -- Returns one row per broken rule.
 
-{%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1) %}
-{%- set top_accounts = cbs_number_var('cbs_sales_top_accounts', minimum=1, allow_empty=true) %}
+{%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1, integer=true) %}
+{%- set top_accounts = cbs_number_var(
+    'cbs_sales_top_accounts', minimum=1, allow_empty=true, integer=true
+) %}
 
 with newest_scores as (
 

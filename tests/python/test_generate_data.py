@@ -325,6 +325,14 @@ def test_main_prints_one_line_per_table(tmp_path: Path, capsys: pytest.CaptureFi
     assert arguments["size"] is None
 
 
+def test_an_end_date_in_the_future_is_refused_without_a_traceback(tmp_path: Path) -> None:
+    tomorrow = date.today() + timedelta(days=2)
+    with pytest.raises(SystemExit, match="in the future") as stopped:
+        generate_data.main(["--out", str(tmp_path), "--size", "tiny", "--end-date", str(tomorrow)])
+    assert str(stopped.value).startswith("generate_data.py: error:")
+    assert not (tmp_path / "_manifest.json").exists()
+
+
 def test_too_short_a_period_is_refused(tmp_path: Path) -> None:
     settings = generate_data.Settings(customers=50, seed=1, end_date=END_DATE, days=30)
     with pytest.raises(ValueError, match="--days"):

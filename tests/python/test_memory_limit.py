@@ -2,10 +2,12 @@
 
 DuckDB keeps what does not fit in CBS_DUCKDB_MEMORY_LIMIT in its temporary
 directory beside the database file (<database>.tmp). The test builds small
-generated data with one thread and a 100 MB limit, watches that directory
-while dbt runs, and asserts that DuckDB wrote spill files there and that the
-build, every data test included, passed. (At 60 MB the same build stops with
-DuckDB's out-of-memory error in an activation mart: not everything spills.)
+generated data (the demo size, about 20,000 customers and 320,000 events)
+with one thread and a 100 MB limit, watches that directory while dbt runs,
+and asserts that DuckDB wrote spill files there and that the build, every
+data test included, passed. (The small size, a tenth of it, no longer
+spills at 100 MB; at 60 MB it stopped with DuckDB's out-of-memory error in
+an activation mart: not everything spills.)
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ def spill_bytes(folder: Path) -> int:
 
 
 def test_small_memory_limit_spills_and_builds(tmp_path: Path) -> None:
-    data = generate(tmp_path / "data", size="small")
+    data = generate(tmp_path / "data", size="demo")
     database = tmp_path / "cbs.duckdb"
     env = {
         **os.environ,

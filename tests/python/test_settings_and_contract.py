@@ -54,3 +54,29 @@ def test_a_raw_column_typed_as_a_number_is_read_as_text(tmp_path: Path) -> None:
     build = run_dbt(raw, tmp_path / "cbs.duckdb", args=SELECT)
     assert build.ok, build.output[-3000:]
     assert build.scalar("select customer_id from staging.stg_crm__customers") == "123"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (1.5, "var cbs_alert_tier_drop_ranks: must be a whole number >= 1 or empty"),
+        (0, "var cbs_alert_tier_drop_ranks: must be a whole number >= 1 or empty"),
+        ("abc", "var cbs_alert_tier_drop_ranks: must be a whole number >= 1 or empty"),
+        ("", None),
+        (2, None),
+    ],
+    ids=["fraction", "zero", "text", "empty-is-off", "two"],
+)
+def test_alert_rule_sizes_are_whole_numbers(tmp_path: Path, value: object, message: str) -> None:
+    raw = write_raw(tmp_path / "raw", {"crm__customers": [{"customer_id": "1"}]})
+    build = run_dbt(
+        raw,
+        tmp_path / "cbs.duckdb",
+        args=["compile", "--select", "score_alerts"],
+        dbt_vars={"cbs_alert_tier_drop_ranks": value},
+    )
+    if message is None:
+        assert build.ok, build.output[-3000:]
+    else:
+        assert not build.ok
+        assert message in build.output

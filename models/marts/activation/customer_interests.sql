@@ -6,7 +6,7 @@
 -- from the catalogue count under category 'unknown'. Counts are plain
 -- counts, not decayed.
 
-{%- set top_categories = cbs_number_var('cbs_interest_top_categories', minimum=1) %}
+{%- set top_categories = cbs_number_var('cbs_interest_top_categories', minimum=1, integer=true) %}
 
 with scoring_dates as (
 

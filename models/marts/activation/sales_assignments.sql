@@ -18,8 +18,10 @@
 -- missing; staging reads a missing capacity as 0 and quarantines a
 -- negative one).
 
-{%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1) %}
-{%- set top_accounts = cbs_number_var('cbs_sales_top_accounts', minimum=1, allow_empty=true) %}
+{%- set max_tier_rank = cbs_number_var('cbs_sales_max_tier_rank', minimum=1, integer=true) %}
+{%- set top_accounts = cbs_number_var(
+    'cbs_sales_top_accounts', minimum=1, allow_empty=true, integer=true
+) %}
 
 with newest_scores as (
 

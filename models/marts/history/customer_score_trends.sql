@@ -4,7 +4,7 @@
 -- NULL with fewer than two dates), with the change from the first to the
 -- last of those dates.
 
-{%- set trend_dates = cbs_number_var('cbs_trend_dates', minimum=2) | int %}
+{%- set trend_dates = cbs_number_var('cbs_trend_dates', minimum=2, integer=true) | int %}
 
 with history as (
 

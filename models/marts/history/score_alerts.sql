@@ -28,12 +28,12 @@
 {%- set drop_points = cbs_number_var('cbs_alert_drop_points', allow_empty=true) %}
 {%- set drop_percent = cbs_number_var('cbs_alert_drop_percent', allow_empty=true) %}
 {%- set baseline_dates = cbs_number_var(
-    'cbs_alert_baseline_dates', minimum=1, allow_empty=true
+    'cbs_alert_baseline_dates', minimum=1, allow_empty=true, integer=true
 ) %}
 {#- With the rule off, no row ever has a full baseline of 0 earlier dates
     (the first date, with none, has no previous date and is dropped). -#}
 {%- set tier_drop_ranks = cbs_number_var(
-    'cbs_alert_tier_drop_ranks', minimum=1, allow_empty=true
+    'cbs_alert_tier_drop_ranks', minimum=1, allow_empty=true, integer=true
 ) %}
 {%- set baseline_size = 0 if baseline_dates is none else baseline_dates | int %}
 {%- set earlier_dates -%}

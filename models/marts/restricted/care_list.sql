@@ -13,8 +13,8 @@
 -- schema restricted, is tagged restricted (meta access: restricted) and no
 -- BI exposure reads it.
 
-{%- set window_days = cbs_number_var('cbs_care_window_days', minimum=1) %}
-{%- set max_tier_rank = cbs_number_var('cbs_care_max_tier_rank', minimum=1) %}
+{%- set window_days = cbs_number_var('cbs_care_window_days', minimum=1, integer=true) %}
+{%- set max_tier_rank = cbs_number_var('cbs_care_max_tier_rank', minimum=1, integer=true) %}
 
 with newest_scores as (
 
