@@ -25,15 +25,21 @@ MEMORY_LIMIT = "100MB"
 
 
 def spill_bytes(folder: Path) -> int:
-    """Bytes in DuckDB's temporary folder right now."""
-    if not folder.exists():
-        return 0
+    """Bytes in DuckDB's temporary folder right now.
+
+    DuckDB creates and removes the folder and its files while the build
+    runs, so any of them may vanish between listing and reading: what is
+    gone counts as nothing.
+    """
     total = 0
-    for path in folder.rglob("*"):
-        try:
-            total += path.stat().st_size if path.is_file() else 0
-        except FileNotFoundError:
-            continue
+    try:
+        for path in folder.rglob("*"):
+            try:
+                total += path.stat().st_size if path.is_file() else 0
+            except FileNotFoundError:
+                continue
+    except FileNotFoundError:
+        return total
     return total
 
 
