@@ -142,15 +142,18 @@ candidates as (
 orders as (
 
     select
-        order_id,
-        max(case when row_status = 'kept' then status end) as kept_status,
-        max(case when row_status = 'quarantined' then 1 else 0 end) = 1 as has_quarantined_row
-    from {{ ref('base_shop__orders') }}
-    where order_id is not null
-        {%- if is_incremental() %}
-        and order_id in (select order_id from candidates)
-        {%- endif %}
-    group by order_id
+        staged_orders.order_id,
+        max(case when staged_orders.row_status = 'kept' then staged_orders.status end)
+            as kept_status,
+        max(case when staged_orders.row_status = 'quarantined' then 1 else 0 end) = 1
+            as has_quarantined_row
+    from {{ ref('base_shop__orders') }} as staged_orders
+    {%- if is_incremental() %}
+    where staged_orders.order_id in (select candidates.order_id from candidates)
+    {%- else %}
+    where staged_orders.order_id is not null
+    {%- endif %}
+    group by staged_orders.order_id
 
 ),
 

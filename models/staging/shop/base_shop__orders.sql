@@ -99,12 +99,9 @@ classified as (
     -- Two rows of one order that disagree: the later placement time wins,
     -- then the later state of an order's life (returned, then cancelled,
     -- then completed), so a return is never lost to its original sale.
-    {{ cbs_classify_rows(
-        'candidates',
-        ['order_id'],
-        latest_first="ordered_at desc, case status when 'returned' then 1"
-            ~ " when 'cancelled' then 2 else 3 end"
-    ) }}
+    {%- set latest_first = "ordered_at desc, case status when 'returned' then 1"
+        ~ " when 'cancelled' then 2 else 3 end" %}
+    {{ cbs_classify_rows('candidates', ['order_id'], latest_first=latest_first) }}
 
 ),
 
