@@ -58,18 +58,15 @@ view_events as (
 purchased_lines as (
 
     select
-        orders.customer_id,
-        orders.order_id,
-        order_lines.product_id,
-        order_lines.quantity,
-        cast({{ dbt.date_trunc('month', 'orders.ordered_at') }} as date) as month_start_date
-    from {{ ref('int_orders_stitched') }} as orders
+        purchased.customer_id,
+        purchased.order_id,
+        purchased.category,
+        purchased.quantity,
+        cast({{ dbt.date_trunc('month', 'purchased.ordered_at') }} as date) as month_start_date
+    from {{ ref('int_completed_order_lines') }} as purchased
     cross join scoring_date
-    inner join {{ ref('stg_shop__order_lines') }} as order_lines
-        on orders.order_id = order_lines.order_id
     where
-        orders.status = 'completed'
-        and orders.ordered_at
+        purchased.ordered_at
         < cast({{ dbt.dateadd('day', 1, 'scoring_date.as_of_date') }} as timestamp)
 
 ),
@@ -99,19 +96,17 @@ purchase_counts as (
     select
         coalesce(customer_tiers.tier, 'unattributed') as tier,
         purchased_lines.month_start_date,
-        coalesce(products.category, 'unknown') as category,
+        purchased_lines.category,
         count(distinct purchased_lines.order_id) as purchase_orders,
         sum(purchased_lines.quantity) as purchased_units,
         count(distinct customer_tiers.customer_id) as buying_customers
     from purchased_lines
     left join customer_tiers
         on purchased_lines.customer_id = customer_tiers.customer_id
-    left join products
-        on purchased_lines.product_id = products.product_id
     group by
         coalesce(customer_tiers.tier, 'unattributed'),
         purchased_lines.month_start_date,
-        coalesce(products.category, 'unknown')
+        purchased_lines.category
 
 ),
 

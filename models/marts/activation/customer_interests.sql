@@ -54,25 +54,16 @@ view_events as (
 
 ),
 
-orders as (
+purchased_lines as (
 
     select
         order_id,
         customer_id,
-        ordered_at
-    from {{ ref('int_orders_stitched') }}
-    where customer_id is not null
-        and status = 'completed'
-
-),
-
-order_lines as (
-
-    select
-        order_id,
-        product_id,
+        ordered_at,
+        category,
         quantity
-    from {{ ref('stg_shop__order_lines') }}
+    from {{ ref('int_completed_order_lines') }}
+    where customer_id is not null
 
 ),
 
@@ -98,22 +89,18 @@ category_views as (
 category_purchases as (
 
     select
-        orders.customer_id,
-        coalesce(products.category, 'unknown') as category,
-        count(distinct orders.order_id) as purchase_orders,
-        sum(order_lines.quantity) as purchased_units,
-        max(orders.ordered_at) as last_purchased_at
-    from orders
+        purchased_lines.customer_id,
+        purchased_lines.category,
+        count(distinct purchased_lines.order_id) as purchase_orders,
+        sum(purchased_lines.quantity) as purchased_units,
+        max(purchased_lines.ordered_at) as last_purchased_at
+    from purchased_lines
     cross join scoring_date
-    inner join order_lines
-        on orders.order_id = order_lines.order_id
-    left join products
-        on order_lines.product_id = products.product_id
-    where orders.ordered_at >= cast(scoring_date.window_start_date as timestamp)
-        and orders.ordered_at < scoring_date.as_of_end_at
+    where purchased_lines.ordered_at >= cast(scoring_date.window_start_date as timestamp)
+        and purchased_lines.ordered_at < scoring_date.as_of_end_at
     group by
-        orders.customer_id,
-        coalesce(products.category, 'unknown')
+        purchased_lines.customer_id,
+        purchased_lines.category
 
 ),
 
