@@ -233,7 +233,7 @@ full outer join purchases using (tier, month_start_date, category)
 def test_category_demand_counts_distinct_customers_and_orders(
     activation: ProjectBuild,
 ) -> None:
-    """The mart's two-step counts equal count(distinct ...) over the stitched events."""
+    """The mart's counts equal count(distinct ...) taken straight over the stitched events."""
     build = activation.build
     mart = (
         "select tier, month_start_date, category, product_views, viewing_customers,"
