@@ -194,3 +194,11 @@
     {%- endfor -%}
     {{ cbs_raise_if_problems("the scoring settings", problems) }}
 {%- endmacro %}
+
+
+{% macro cbs_clamp_to_unit(expression) -%}
+    {#- The expression as a double, held to 0..1: normalised values must never
+        leave the range through rounding error. Give it a non-NULL
+        expression (greatest and least skip NULLs on some engines). -#}
+    least(greatest(cast({{ expression }} as double), 0.0), 1.0)
+{%- endmacro %}

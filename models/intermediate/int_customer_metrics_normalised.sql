@@ -1,6 +1,7 @@
--- One row per customer, as-of date, metric and normalisation method in use:
--- the metric mapped to 0..1 among the customers of the same date (higher
--- value, higher result; direction comes later).
+-- One row per customer and as-of date: every scoring metric mapped to 0..1
+-- among the customers of the same date, once per normalisation method
+-- (columns <metric>_<method>; higher value, higher result; direction and
+-- the missing-value rule come later, per profile, in customer_scores).
 --
 -- rank:              percent rank, (rank - 1) / (n - 1): the share of the
 --                    other customers with a lower value. Equal values share
@@ -12,126 +13,93 @@
 -- Customers without a value are left out of n, min and max and get NULL.
 -- When every value is the same (or only one customer has one), the result
 -- is 0.5 for all: a constant says nothing about anyone.
+--
+-- Wide on purpose: a customer's metrics stay on one row from here to the
+-- score, so no step handles a row per customer, metric and profile (at a
+-- hundred million events that long form was the costliest part of a run).
+-- All three methods are computed for every metric whatever the weight seed
+-- uses: a method costs arithmetic on the row, only rank needs a sort.
 
-with metric_values as (
+with metrics as (
 
-    select * from {{ ref('int_customer_metric_values') }}
-
-),
-
-methods_in_use as (
-
-    select distinct
-        metric_name,
-        normalisation
-    from {{ ref('int_scoring_weights') }}
-
-),
-
-measured as (
-
-    select
-        metric_values.customer_id,
-        metric_values.as_of_date,
-        metric_values.metric_name,
-        metric_values.metric_order,
-        methods_in_use.normalisation,
-        metric_values.metric_value
-    from metric_values
-    inner join methods_in_use
-        on metric_values.metric_name = methods_in_use.metric_name
+    select * from {{ ref('int_customer_metrics') }}
 
 ),
 
 stats as (
 
     select
-        as_of_date,
-        metric_name,
-        normalisation,
-        count(metric_value) as value_count,
-        min(metric_value) as min_value,
-        max(metric_value) as max_value,
-        {{ cbs_percentile('metric_value', 0.99) }} as cap_value
-    from measured
-    group by as_of_date, metric_name, normalisation
-
-),
-
-log_stats as (
-
-    select
-        *,
-        {{ cbs_ln('1 + greatest(min_value, 0)') }} as log_min_value,
-        {{ cbs_ln('1 + greatest(cap_value, 0)') }} as log_cap_value
-    from stats
+        {%- for metric in cbs_scoring_metrics() %}
+        count({{ metric }}) as {{ metric }}__count,
+        min({{ metric }}) as {{ metric }}__min,
+        max({{ metric }}) as {{ metric }}__max,
+        {{ cbs_ln('1 + greatest(min(' ~ metric ~ '), 0)') }} as {{ metric }}__log_min,
+        {{ cbs_ln('1 + greatest(' ~ cbs_percentile(metric, 0.99) ~ ', 0)') }}
+            as {{ metric }}__log_cap,
+        {%- endfor %}
+        as_of_date
+    from metrics
+    group by as_of_date
 
 ),
 
 ranked as (
 
     select
-        measured.*,
-        {{ cbs_ln('1 + greatest(measured.metric_value, 0)') }} as log_value,
+        {%- for metric in cbs_scoring_metrics() %}
+        {{ metric }},
         rank() over (
-            partition by
-                measured.as_of_date,
-                measured.metric_name,
-                measured.normalisation,
-                measured.metric_value is null
-            order by measured.metric_value
-        ) as value_rank
-    from measured
+            partition by as_of_date, {{ metric }} is null
+            order by {{ metric }}
+        ) as {{ metric }}__rank,
+        {%- endfor %}
+        customer_id,
+        as_of_date
+    from metrics
 
 ),
 
 normalised as (
 
+    -- Each result is clamped to 0..1, so rounding error never leaves the
+    -- range; a missing value is kept apart, since greatest and least skip
+    -- NULLs on some engines.
     select
+        {%- for metric in cbs_scoring_metrics() %}
+        {%- set constant = "stats." ~ metric ~ "__count <= 1 or stats." ~ metric
+            ~ "__max = stats." ~ metric ~ "__min" %}
+        case
+            when ranked.{{ metric }} is null then null
+            when {{ constant }} then 0.5
+            else {{ cbs_clamp_to_unit(
+                "(ranked." ~ metric ~ "__rank - 1) * 1.0 / (stats." ~ metric ~ "__count - 1)"
+            ) }}
+        end as {{ metric }}_rank,
+        case
+            when ranked.{{ metric }} is null then null
+            when {{ constant }} then 0.5
+            else {{ cbs_clamp_to_unit(
+                "(ranked." ~ metric ~ " - stats." ~ metric ~ "__min) / (stats."
+                ~ metric ~ "__max - stats." ~ metric ~ "__min)"
+            ) }}
+        end as {{ metric }}_minmax,
+        case
+            when ranked.{{ metric }} is null then null
+            when {{ constant }} then 0.5
+            when stats.{{ metric }}__log_cap = stats.{{ metric }}__log_min then 0.5
+            else {{ cbs_clamp_to_unit(
+                "(least(" ~ cbs_ln("1 + greatest(ranked." ~ metric ~ ", 0)") ~ ", stats."
+                ~ metric ~ "__log_cap) - stats." ~ metric ~ "__log_min) / (stats."
+                ~ metric ~ "__log_cap - stats." ~ metric ~ "__log_min)"
+            ) }}
+        end as {{ metric }}_capped_log_minmax,
+        {%- endfor %}
         ranked.customer_id,
-        ranked.as_of_date,
-        ranked.metric_name,
-        ranked.metric_order,
-        ranked.normalisation,
-        ranked.metric_value,
-        case
-            when ranked.metric_value is null then null
-            when log_stats.value_count <= 1 or log_stats.max_value = log_stats.min_value then 0.5
-            when ranked.normalisation = 'rank'
-                then (ranked.value_rank - 1) * 1.0 / (log_stats.value_count - 1)
-            when ranked.normalisation = 'minmax'
-                then (ranked.metric_value - log_stats.min_value)
-                    / (log_stats.max_value - log_stats.min_value)
-            when log_stats.log_cap_value = log_stats.log_min_value then 0.5
-            when ranked.normalisation = 'capped_log_minmax'
-                then (least(ranked.log_value, log_stats.log_cap_value) - log_stats.log_min_value)
-                    / (log_stats.log_cap_value - log_stats.log_min_value)
-        end as raw_normalised_value
+        ranked.as_of_date
     from ranked
-    inner join log_stats
-        on ranked.as_of_date = log_stats.as_of_date
-        and ranked.metric_name = log_stats.metric_name
-        and ranked.normalisation = log_stats.normalisation
-
-),
-
-clamped as (
-
-    select
-        customer_id,
-        as_of_date,
-        metric_name,
-        metric_order,
-        normalisation,
-        metric_value,
-        -- Rounding error must never push a value outside 0..1. (greatest and
-        -- least skip NULLs on some engines, so a missing value is kept apart.)
-        case
-            when raw_normalised_value is not null
-                then least(greatest(cast(raw_normalised_value as double), 0.0), 1.0)
-        end as normalised_value
-    from normalised
+    inner join stats
+        on ranked.as_of_date = stats.as_of_date
 
 )
 
-select * from clamped
+select * from normalised

@@ -8,9 +8,15 @@
 {%- do contribution_columns.append(metric ~ '_contribution') %}
 {%- endfor %}
 
-with contributions as (
+with normalised as (
 
-    select * from {{ ref('int_customer_metric_contributions') }}
+    select * from {{ ref('int_customer_metrics_normalised') }}
+
+),
+
+weights as (
+
+    select * from {{ ref('int_scoring_weights_in_force') }}
 
 ),
 
@@ -26,30 +32,69 @@ metrics as (
 
 ),
 
-pivoted as (
+profile_weights as (
+
+    -- One row per profile and date, the rule for each metric side by side;
+    -- a metric the profile does not weight has no normalisation here.
+    select
+        scoring_profile,
+        as_of_date,
+        is_default_profile,
+        {%- for metric in cbs_scoring_metrics() %}
+        {%- set this = "when metric_name = '" ~ metric ~ "' then " %}
+        max(case {{ this }}normalisation end) as {{ metric }}__normalisation,
+        max(case {{ this }}direction end) as {{ metric }}__direction,
+        max(case {{ this }}value_if_missing end) as {{ metric }}__if_missing,
+        coalesce(max(case {{ this }}effective_weight end), 0) as {{ metric }}_weight
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from weights
+    group by scoring_profile, as_of_date, is_default_profile
+
+),
+
+directed as (
+
+    -- Each metric as the profile sees it: its method's normalised value,
+    -- flipped when lower is better, value_if_missing when the customer has
+    -- none; NULL when the profile does not weight it.
+    select
+        normalised.customer_id,
+        profile_weights.scoring_profile,
+        profile_weights.as_of_date,
+        profile_weights.is_default_profile,
+        {%- for metric in cbs_scoring_metrics() %}
+        {%- set rule = "profile_weights." ~ metric ~ "__" %}
+        {%- set picked %}case {{ rule }}normalisation
+                {%- for method in cbs_normalisation_methods() %}
+                when '{{ method }}' then normalised.{{ metric }}_{{ method }}
+                {%- endfor %}
+            end{% endset %}
+        case
+            when {{ rule }}normalisation is null then null
+            when normalised.{{ metric }}_rank is null then {{ rule }}if_missing
+            when {{ rule }}direction = 'lower_is_better' then 1 - {{ picked }}
+            else {{ picked }}
+        end as {{ metric }}_normalised,
+        profile_weights.{{ metric }}_weight
+        {{- "," if not loop.last }}
+        {%- endfor %}
+    from normalised
+    inner join profile_weights
+        on normalised.as_of_date = profile_weights.as_of_date
+
+),
+
+contributed as (
 
     select
+        *,
         {%- for metric in cbs_scoring_metrics() %}
-        max(
-            case when metric_name = '{{ metric }}' then normalised_value end
-        ) as {{ metric }}_normalised,
-        coalesce(max(
-            case when metric_name = '{{ metric }}' then effective_weight end
-        ), 0) as {{ metric }}_weight,
-        coalesce(max(
-            case when metric_name = '{{ metric }}' then contribution end
-        ), 0) as {{ metric }}_contribution,
+        coalesce(100 * {{ metric }}_normalised * {{ metric }}_weight, 0)
+            as {{ metric }}_contribution
+            {{- "," if not loop.last }}
         {%- endfor %}
-        customer_id,
-        scoring_profile,
-        as_of_date,
-        is_default_profile
-    from contributions
-    group by
-        customer_id,
-        scoring_profile,
-        as_of_date,
-        is_default_profile
+    from directed
 
 ),
 
@@ -65,7 +110,7 @@ summed as (
             {%- endfor %}
         ) as contribution_total,
         {{ cbs_greatest(contribution_columns) }} as largest_contribution
-    from pivoted
+    from contributed
 
 ),
 
