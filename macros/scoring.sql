@@ -198,7 +198,10 @@
 
 {% macro cbs_clamp_to_unit(expression) -%}
     {#- The expression as a double, held to 0..1: normalised values must never
-        leave the range through rounding error. Give it a non-NULL
-        expression (greatest and least skip NULLs on some engines). -#}
-    least(greatest(cast({{ expression }} as double), 0.0), 1.0)
+        leave the range through rounding error. NULL stays NULL (greatest
+        and least skip NULLs on some engines, which would turn it into 0). -#}
+    case
+        when {{ expression }} is not null
+            then least(greatest(cast({{ expression }} as double), 0.0), 1.0)
+    end
 {%- endmacro %}

@@ -17,8 +17,10 @@
 -- Wide on purpose: a customer's metrics stay on one row from here to the
 -- score, so no step handles a row per customer, metric and profile (at a
 -- hundred million events that long form was the costliest part of a run).
--- All three methods are computed for every metric whatever the weight seed
--- uses: a method costs arithmetic on the row, only rank needs a sort.
+-- All three methods are computed for every metric, whatever the weight seed
+-- uses, so the columns never depend on seed content: rank and the 99th
+-- percentile each sort the metric's values once per date, the rest is
+-- arithmetic on the row.
 
 with metrics as (
 
@@ -43,19 +45,50 @@ stats as (
 
 ),
 
+{%- for metric in cbs_scoring_metrics() %}
+
+{{ metric }}__value_ranks as (
+
+    -- The rank of each distinct value: 1 + the customers of the date with
+    -- a lower one. Counted over the distinct values rather than by a
+    -- window over every customer, which would carry each customer's whole
+    -- row through a sort, once per metric.
+    select
+        as_of_date,
+        {{ metric }},
+        1 + coalesce(sum(customers) over (
+            partition by as_of_date
+            order by {{ metric }}
+            rows between unbounded preceding and 1 preceding
+        ), 0) as value_rank
+    from (
+        select
+            as_of_date,
+            {{ metric }},
+            count(*) as customers
+        from metrics
+        where {{ metric }} is not null
+        group by as_of_date, {{ metric }}
+    ) as value_counts
+
+),
+{%- endfor %}
+
 ranked as (
 
     select
         {%- for metric in cbs_scoring_metrics() %}
-        {{ metric }},
-        rank() over (
-            partition by as_of_date, {{ metric }} is null
-            order by {{ metric }}
-        ) as {{ metric }}__rank,
+        metrics.{{ metric }},
+        {{ metric }}__value_ranks.value_rank as {{ metric }}__value_rank,
         {%- endfor %}
-        customer_id,
-        as_of_date
+        metrics.customer_id,
+        metrics.as_of_date
     from metrics
+    {%- for metric in cbs_scoring_metrics() %}
+    left join {{ metric }}__value_ranks
+        on metrics.as_of_date = {{ metric }}__value_ranks.as_of_date
+        and metrics.{{ metric }} = {{ metric }}__value_ranks.{{ metric }}
+    {%- endfor %}
 
 ),
 
@@ -72,7 +105,8 @@ normalised as (
             when ranked.{{ metric }} is null then null
             when {{ constant }} then 0.5
             else {{ cbs_clamp_to_unit(
-                "(ranked." ~ metric ~ "__rank - 1) * 1.0 / (stats." ~ metric ~ "__count - 1)"
+                "(ranked." ~ metric ~ "__value_rank - 1) * 1.0 / (stats."
+                ~ metric ~ "__count - 1)"
             ) }}
         end as {{ metric }}_rank,
         case

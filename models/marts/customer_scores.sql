@@ -22,7 +22,17 @@ weights as (
 
 tiers as (
 
-    select * from {{ ref('int_score_tiers') }}
+    -- The top tier holds 100 itself: its upper end is moved past every
+    -- score, so a score falls in [lower_bound, upper_end) of one tier and
+    -- the join is a plain range join (an "or" in the condition made the
+    -- engine test every score against every tier, a third of the model's
+    -- time at a hundred million events).
+    select
+        tier_name,
+        tier_rank,
+        lower_bound,
+        case when upper_bound = 100 then 101 else upper_bound end as upper_end
+    from {{ ref('int_score_tiers') }}
 
 ),
 
@@ -41,11 +51,11 @@ profile_weights as (
         as_of_date,
         is_default_profile,
         {%- for metric in cbs_scoring_metrics() %}
-        {%- set this = "when metric_name = '" ~ metric ~ "' then " %}
-        max(case {{ this }}normalisation end) as {{ metric }}__normalisation,
-        max(case {{ this }}direction end) as {{ metric }}__direction,
-        max(case {{ this }}value_if_missing end) as {{ metric }}__if_missing,
-        coalesce(max(case {{ this }}effective_weight end), 0) as {{ metric }}_weight
+        {%- set when_metric = "when metric_name = '" ~ metric ~ "' then " %}
+        max(case {{ when_metric }}normalisation end) as {{ metric }}__normalisation,
+        max(case {{ when_metric }}direction end) as {{ metric }}__direction,
+        max(case {{ when_metric }}value_if_missing end) as {{ metric }}__value_if_missing,
+        coalesce(max(case {{ when_metric }}effective_weight end), 0) as {{ metric }}_weight
         {{- "," if not loop.last }}
         {%- endfor %}
     from weights
@@ -72,7 +82,9 @@ directed as (
             end{% endset %}
         case
             when {{ rule }}normalisation is null then null
-            when normalised.{{ metric }}_rank is null then {{ rule }}if_missing
+            -- A value is missing under every method or none: the rank column
+            -- stands for all three.
+            when normalised.{{ metric }}_rank is null then {{ rule }}value_if_missing
             when {{ rule }}direction = 'lower_is_better' then 1 - {{ picked }}
             else {{ picked }}
         end as {{ metric }}_normalised,
@@ -133,6 +145,33 @@ scored as (
 
 ),
 
+score_ranks as (
+
+    -- rank() by score, descending, as 1 + the customers with a higher
+    -- score: counted over the distinct scores (4 decimals, so far fewer
+    -- than customers) instead of a window over every customer's row with
+    -- all its columns, which took most of the model's time.
+    select
+        scoring_profile,
+        as_of_date,
+        score,
+        cast(1 + coalesce(sum(customers) over (
+            partition by scoring_profile, as_of_date
+            order by score desc
+            rows between unbounded preceding and 1 preceding
+        ), 0) as integer) as score_rank
+    from (
+        select
+            scoring_profile,
+            as_of_date,
+            score,
+            count(*) as customers
+        from scored
+        group by scoring_profile, as_of_date, score
+    ) as score_counts
+
+),
+
 final as (
 
     select
@@ -143,10 +182,7 @@ final as (
         cast(scored.score as double) as score,
         tiers.tier_name as tier,
         tiers.tier_rank,
-        cast(rank() over (
-            partition by scored.scoring_profile, scored.as_of_date
-            order by scored.score desc
-        ) as integer) as score_rank,
+        score_ranks.score_rank,
         scored.top_metric,
         {%- for metric in cbs_scoring_metrics() %}
         metrics.{{ metric }} as {{ metric }}_value,
@@ -159,9 +195,13 @@ final as (
     inner join metrics
         on scored.customer_id = metrics.customer_id
         and scored.as_of_date = metrics.as_of_date
+    inner join score_ranks
+        on scored.scoring_profile = score_ranks.scoring_profile
+        and scored.as_of_date = score_ranks.as_of_date
+        and scored.score = score_ranks.score
     left join tiers
         on scored.score >= tiers.lower_bound
-        and (scored.score < tiers.upper_bound or tiers.upper_bound = 100)
+        and scored.score < tiers.upper_end
 
 )
 
