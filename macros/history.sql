@@ -100,3 +100,34 @@
 {% macro spark__cbs_history_write_strategy() -%}
     {{ return('insert_overwrite') }}
 {%- endmacro %}
+
+
+{% macro cbs_history_rewrite_start(dates_before=0) -%}
+    {#- SQL expression: the earliest history date an incremental mart over
+        customer_score_history must read on this run. A run rewrites the
+        history from its earliest scoring date on (int_scoring_dates), so
+        the marts recompute their rows of that date and every later one;
+        dates_before is how many earlier history dates those rows look back
+        at (the previous date, a baseline). With fewer earlier dates than
+        that, the first history date. Reads int_history_tier_sizes, a row
+        per profile, date and tier, never the scores themselves. Use it
+        inside is_incremental() only, with both models named in a
+        depends_on comment. -#}
+    {%- set first_rewritten = "(select min(as_of_date) from " ~ ref('int_scoring_dates') ~ ")" -%}
+    {%- if dates_before | int == 0 -%}
+        {{ first_rewritten }}
+    {%- else -%}
+        coalesce(
+            (
+                select min(as_of_date) from (
+                    select distinct as_of_date
+                    from {{ ref('int_history_tier_sizes') }}
+                    where as_of_date < {{ first_rewritten }}
+                    order by as_of_date desc
+                    limit {{ dates_before | int }}
+                ) as earlier_dates
+            ),
+            {{ first_rewritten }}
+        )
+    {%- endif -%}
+{%- endmacro %}

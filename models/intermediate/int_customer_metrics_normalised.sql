@@ -84,11 +84,11 @@ ranked as (
         metrics.customer_id,
         metrics.as_of_date
     from metrics
-    {%- for metric in cbs_scoring_metrics() %}
+    {% for metric in cbs_scoring_metrics() -%}
     left join {{ metric }}__value_ranks
         on metrics.as_of_date = {{ metric }}__value_ranks.as_of_date
         and metrics.{{ metric }} = {{ metric }}__value_ranks.{{ metric }}
-    {%- endfor %}
+    {% endfor %}
 
 ),
 

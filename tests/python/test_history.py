@@ -298,7 +298,14 @@ def test_incremental_runs_give_the_same_history_as_a_full_refresh(runs: HistoryR
 
 
 @pytest.mark.parametrize(
-    "mart", ["score_alerts", "customer_score_trends", "tier_migration", "tier_forecast"]
+    "mart",
+    [
+        "score_alerts",
+        "customer_score_trends",
+        "tier_migration",
+        "tier_forecast",
+        "customer_latest_scores",
+    ],
 )
 def test_marts_over_the_history_match_too(runs: HistoryRuns, mart: str) -> None:
     sql = f"select * from marts.{mart} order by all"

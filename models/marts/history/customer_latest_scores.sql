@@ -4,14 +4,34 @@
 -- date, never by picking one row per customer, so a duplicated key would
 -- come through and fail this model's unique test, which dbt build runs
 -- before the snapshot.
+--
+-- Incremental: a run reads only the history rows of the dates it wrote
+-- (int_scoring_dates) and the rows already here of the customers in them,
+-- and replaces those customers' rows, so its cost does not grow with the
+-- history. A row already here on a date the run scores again is replaced
+-- by the new one. Rows follow the default profile of the run that wrote
+-- them: after changing var cbs_default_profile, run with --full-refresh.
+-- On Spark a table rebuilt from the whole history.
+
+-- depends_on: {{ ref('int_scoring_dates') }}
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    on_schema_change='append_new_columns',
+    unique_key='customer_id',
+) }}
 
 with history as (
 
     select * from {{ ref('customer_score_history') }}
+    {%- if is_incremental() %}
+    where as_of_date in (select as_of_date from {{ ref('int_scoring_dates') }})
+    {%- endif %}
 
 ),
 
-default_scores as (
+written as (
 
     select
         customer_id,
@@ -22,6 +42,26 @@ default_scores as (
         tier_rank
     from history
     where scoring_profile = '{{ var("cbs_default_profile") }}'
+
+),
+
+default_scores as (
+
+    select * from written
+    {%- if is_incremental() %}
+    union all
+    select
+        customer_id,
+        scoring_profile,
+        as_of_date,
+        score,
+        tier,
+        tier_rank
+    from {{ this }}
+    where
+        customer_id in (select customer_id from written)
+        and as_of_date not in (select as_of_date from {{ ref('int_scoring_dates') }})
+    {%- endif %}
 
 ),
 

@@ -1,14 +1,28 @@
--- One row per customer and scoring profile: where the customer's score is
--- heading, as the least-squares slope of the score over their last var
--- cbs_trend_dates scoring dates in the history (score points per day;
--- NULL with fewer than two dates), with the change from the first to the
--- last of those dates.
+-- One row per customer and scoring profile scored on any of the
+-- history's last var cbs_trend_dates scoring dates: where the customer's
+-- score is heading, as the least-squares slope of the score over those of
+-- the dates the customer was scored on (score points per day; NULL with
+-- fewer than two), with the change from the first to the last of them.
+--
+-- Only those dates are read (found in int_history_tier_sizes), so the
+-- cost of a run stays the same however long the history grows.
 
 {%- set trend_dates = cbs_number_var('cbs_trend_dates', minimum=2, integer=true) | int %}
 
-with history as (
+with trend_dates as (
 
-    select * from {{ ref('customer_score_history') }}
+    select as_of_date
+    from (select distinct as_of_date from {{ ref('int_history_tier_sizes') }}) as history_dates
+    order by as_of_date desc
+    limit {{ trend_dates }}
+
+),
+
+history as (
+
+    select history_rows.*
+    from {{ ref('customer_score_history') }} as history_rows
+    where history_rows.as_of_date >= (select min(trend_dates.as_of_date) from trend_dates)
 
 ),
 

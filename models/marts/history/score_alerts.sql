@@ -2,6 +2,12 @@
 -- since their previous scoring date or below their recent baseline, or
 -- whose tier fell.
 --
+-- Dates are the history's scoring dates: each date is compared with the
+-- previous date of the history, and the baseline is the history's dates
+-- before it. A customer not scored on the previous date (new, or back
+-- after a gap) has nothing to compare with, and a baseline counts only
+-- when the customer was scored on every one of its dates.
+--
 -- The score rule fires when the score falls by more than var
 -- cbs_alert_drop_points points, or by more than var cbs_alert_drop_percent
 -- percent of the previous score (either var empty switches that part
@@ -17,9 +23,16 @@
 -- baseline_drop, else tier_drop, with a flag per rule), and the baseline
 -- rule stays quiet on a date when the previous date already fired it or
 -- the score rule, since the baseline then still holds the scores from
--- before that fall. A customer's first scoring date raises none. The
--- table is rebuilt from the history on every run, so running the same
--- dates again gives the same alerts with the same alert_id.
+-- before that fall. A customer's first scoring date raises none.
+--
+-- Incremental: a run replaces the alerts of its earliest scoring date and
+-- every later one, reading the history from the dates those look back at
+-- (cbs_history_rewrite_start), so a daily run reads a few dates, not the
+-- whole history, and gives the rows of a rebuild: running the same dates
+-- again gives the same alerts with the same alert_id. The alerts follow
+-- the default profile of the run that wrote them; after changing var
+-- cbs_default_profile, run with --full-refresh. On Spark a table rebuilt
+-- from the whole history (it cannot delete rows from Parquet tables).
 --
 -- Severity: high when the score fell by at least twice the points
 -- threshold (against the previous date or the baseline) or the tier fell
@@ -38,14 +51,31 @@
 {%- set baseline_size = 0 if baseline_dates is none else baseline_dates | int %}
 {%- set earlier_dates -%}
     partition by customer_id
-    order by as_of_date
-    rows between {{ [baseline_size, 1] | max }} preceding and 1 preceding
+    order by date_number
+    range between {{ [baseline_size, 1] | max }} preceding and 1 preceding
 {%- endset %}
 {%- set metrics = cbs_scoring_metrics() %}
 
+-- depends_on: {{ ref('int_scoring_dates') }}
+-- depends_on: {{ ref('int_history_tier_sizes') }}
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    on_schema_change='append_new_columns',
+    unique_key='alert_id',
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where as_of_date >= "
+        ~ "{{ cbs_history_rewrite_start() }}{% endif %}",
+) }}
+
 with history as (
 
+    -- The dates rewritten, and the previous date and baseline dates of
+    -- the first of them, whose own rule outcome quiets the next date.
     select * from {{ ref('customer_score_history') }}
+    {%- if is_incremental() %}
+    where as_of_date >= {{ cbs_history_rewrite_start([baseline_size, 1] | max + 1) }}
+    {%- endif %}
 
 ),
 
@@ -55,6 +85,27 @@ default_scores as (
     -- whichever profile was the default when a date was written.
     select * from history
     where scoring_profile = '{{ var("cbs_default_profile") }}'
+
+),
+
+history_dates as (
+
+    -- The history's dates (of those read), numbered in order.
+    select
+        as_of_date,
+        row_number() over (order by as_of_date) as date_number
+    from (select distinct as_of_date from default_scores) as dates
+
+),
+
+numbered as (
+
+    select
+        default_scores.*,
+        history_dates.date_number
+    from default_scores
+    inner join history_dates
+        on default_scores.as_of_date = history_dates.as_of_date
 
 ),
 
@@ -69,11 +120,8 @@ sequenced as (
         avg({{ metric }}_contribution) over ({{ earlier_dates }})
             as {{ metric }}_baseline_contribution,
         {%- endfor %}
-        lag(as_of_date) over (
-            partition by customer_id
-            order by as_of_date
-        ) as previous_as_of_date
-    from default_scores
+        date_number
+    from numbered
 
 ),
 
@@ -83,7 +131,8 @@ compared as (
         sequenced.customer_id,
         current_scores.scoring_profile,
         sequenced.as_of_date,
-        sequenced.previous_as_of_date,
+        sequenced.date_number,
+        previous_scores.as_of_date as previous_as_of_date,
         previous_scores.score as score_before,
         current_scores.score as score_after,
         -- Scores carry 4 decimals, so rounding the change to 4 makes it
@@ -130,12 +179,12 @@ compared as (
                     )
         end as baseline_change_percent
     from sequenced
-    inner join default_scores as current_scores
+    inner join numbered as current_scores
         on sequenced.customer_id = current_scores.customer_id
-        and sequenced.as_of_date = current_scores.as_of_date
-    inner join default_scores as previous_scores
+        and sequenced.date_number = current_scores.date_number
+    inner join numbered as previous_scores
         on sequenced.customer_id = previous_scores.customer_id
-        and sequenced.previous_as_of_date = previous_scores.as_of_date
+        and sequenced.date_number - 1 = previous_scores.date_number
 
 ),
 
@@ -176,13 +225,16 @@ flagged as (
         *,
         -- Quiet while the previous date already fired the score or the
         -- baseline rule: that fall still weighs on the baseline.
-        is_below_baseline and not coalesce(
-            lag(is_score_drop or is_below_baseline) over (
+        is_below_baseline and coalesce(
+            max(
+                case when is_score_drop or is_below_baseline then 1 else 0 end
+            ) over (
                 partition by customer_id
-                order by as_of_date
+                order by date_number
+                range between 1 preceding and 1 preceding
             ),
-            false
-        ) as is_baseline_drop
+            0
+        ) = 0 as is_baseline_drop
     from ruled
 
 ),
@@ -211,7 +263,13 @@ alerts as (
             + cast(is_tier_drop as integer)
         ) as rules_fired
     from flagged
+    {%- if is_incremental() %}
+    where
+        (is_score_drop or is_baseline_drop or is_tier_drop)
+        and as_of_date >= {{ cbs_history_rewrite_start() }}
+    {%- else %}
     where is_score_drop or is_baseline_drop or is_tier_drop
+    {%- endif %}
 
 ),
 

@@ -9,11 +9,17 @@
 -- A tier nobody moved out of in the transition (it was empty) keeps its
 -- customers. Customers scored for the first time in the forecast period
 -- are not forecast, so actual sizes may run above the forecast when the
--- customer base grows.
+-- customer base grows. Sizes and dates come from int_history_tier_sizes,
+-- a few rows per date, never from the scores themselves.
 
-with history as (
+with tier_sizes as (
 
-    select * from {{ ref('customer_score_history') }}
+    select
+        scoring_profile,
+        as_of_date,
+        tier,
+        customers
+    from {{ ref('int_history_tier_sizes') }}
 
 ),
 
@@ -46,7 +52,7 @@ scoring_dates as (
         select distinct
             scoring_profile,
             as_of_date
-        from history
+        from tier_sizes
     ) as distinct_dates
 
 ),
@@ -68,18 +74,6 @@ basis_dates as (
         ) as forecast_as_of_date
     from scoring_dates
     where previous_as_of_date is not null
-
-),
-
-tier_sizes as (
-
-    select
-        scoring_profile,
-        as_of_date,
-        tier,
-        count(*) as customers
-    from history
-    group by scoring_profile, as_of_date, tier
 
 ),
 

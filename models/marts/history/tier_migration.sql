@@ -4,10 +4,31 @@
 -- Only customers scored on both dates count, so the shares of a from-tier
 -- add up to 1; customers first scored on the later date (new) or no
 -- longer scored are left out.
+--
+-- Incremental: a run replaces the transitions that end on its earliest
+-- scoring date or later, reading the history from the date before it
+-- (cbs_history_rewrite_start), so a daily run reads a few dates, not the
+-- whole history, and gives the rows of a rebuild. On Spark a table
+-- rebuilt from the whole history (it cannot delete rows from Parquet).
+
+-- depends_on: {{ ref('int_scoring_dates') }}
+-- depends_on: {{ ref('int_history_tier_sizes') }}
+
+{{ config(
+    materialized=cbs_incremental_materialization(),
+    incremental_strategy=cbs_incremental_strategy(),
+    on_schema_change='append_new_columns',
+    unique_key=['scoring_profile', 'from_as_of_date', 'to_as_of_date', 'from_tier', 'to_tier'],
+    pre_hook="{% if is_incremental() %}delete from {{ this }} where to_as_of_date >= "
+        ~ "{{ cbs_history_rewrite_start() }}{% endif %}",
+) }}
 
 with history as (
 
     select * from {{ ref('customer_score_history') }}
+    {%- if is_incremental() %}
+    where as_of_date >= {{ cbs_history_rewrite_start(1) }}
+    {%- endif %}
 
 ),
 
@@ -36,7 +57,11 @@ transitions as (
             ) as to_as_of_date
         from scoring_dates
     ) as paired
+    {%- if is_incremental() %}
+    where to_as_of_date >= {{ cbs_history_rewrite_start() }}
+    {%- else %}
     where to_as_of_date is not null
+    {%- endif %}
 
 ),
 
