@@ -178,3 +178,25 @@
     {%- endif -%}
     {{ return(function ~ '(' ~ (expressions | join(', ')) ~ ')') }}
 {%- endmacro %}
+
+
+{% macro cbs_value_at_min(value, order_by) -%}
+    {#- Aggregate: value on the row where order_by is smallest (one such row
+        expected). min_by in DuckDB (an alias of arg_min) and in Spark. -#}
+    {{ return(adapter.dispatch('cbs_value_at_min', 'cbs')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro default__cbs_value_at_min(value, order_by) -%}
+    min_by({{ value }}, {{ order_by }})
+{%- endmacro %}
+
+
+{% macro cbs_value_at_max(value, order_by) -%}
+    {#- Aggregate: value on the row where order_by is largest (one such row
+        expected). max_by in DuckDB (an alias of arg_max) and in Spark. -#}
+    {{ return(adapter.dispatch('cbs_value_at_max', 'cbs')(value, order_by)) }}
+{%- endmacro %}
+
+{% macro default__cbs_value_at_max(value, order_by) -%}
+    max_by({{ value }}, {{ order_by }})
+{%- endmacro %}

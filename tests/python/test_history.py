@@ -300,15 +300,16 @@ def test_incremental_runs_give_the_same_history_as_a_full_refresh(runs: HistoryR
 @pytest.mark.parametrize(
     "mart",
     [
-        "score_alerts",
-        "customer_score_trends",
-        "tier_migration",
-        "tier_forecast",
-        "customer_latest_scores",
+        "marts.score_alerts",
+        "marts.customer_score_trends",
+        "marts.tier_migration",
+        "marts.tier_forecast",
+        "marts.customer_latest_scores",
+        "intermediate.int_history_tier_sizes",
     ],
 )
 def test_marts_over_the_history_match_too(runs: HistoryRuns, mart: str) -> None:
-    sql = f"select * from marts.{mart} order by all"
+    sql = f"select * from {mart} order by all"
     assert runs.incremental.query(sql) == runs.full.query(sql)
 
 

@@ -5,7 +5,11 @@
 -- fewer than two), with the change from the first to the last of them.
 --
 -- Only those dates are read (found in int_history_tier_sizes), so the
--- cost of a run stays the same however long the history grows.
+-- cost of a run stays the same however long the history grows, and one
+-- grouping gives every figure: the slope's x is the day counted from the
+-- first of the trend dates (a shift of x leaves a slope unchanged), the
+-- first and last scores are the scores at the customer's first and last
+-- of those dates.
 
 {%- set trend_dates = cbs_number_var('cbs_trend_dates', minimum=2, integer=true) | int %}
 
@@ -18,63 +22,29 @@ with trend_dates as (
 
 ),
 
-history as (
+trend_start as (
 
-    select history_rows.*
-    from {{ ref('customer_score_history') }} as history_rows
-    where history_rows.as_of_date >= (select min(trend_dates.as_of_date) from trend_dates)
-
-),
-
-numbered as (
-
-    select
-        customer_id,
-        scoring_profile,
-        as_of_date,
-        score,
-        row_number() over (
-            partition by customer_id, scoring_profile
-            order by as_of_date desc
-        ) as dates_back
-    from history
-
-),
-
-recent as (
-
-    select * from numbered
-    where dates_back <= {{ trend_dates }}
-
-),
-
-bounds as (
-
-    select
-        customer_id,
-        scoring_profile,
-        min(as_of_date) as first_as_of_date,
-        max(as_of_date) as last_as_of_date,
-        count(*) as scoring_dates
-    from recent
-    group by customer_id, scoring_profile
+    select min(as_of_date) as first_trend_date from trend_dates
 
 ),
 
 positioned as (
 
     select
-        recent.customer_id,
-        recent.scoring_profile,
-        recent.dates_back,
-        recent.score,
-        bounds.scoring_dates,
-        {{ dbt.datediff('bounds.first_as_of_date', 'recent.as_of_date', 'day') }}
-            as days_since_first
-    from recent
-    inner join bounds
-        on recent.customer_id = bounds.customer_id
-        and recent.scoring_profile = bounds.scoring_profile
+        history_rows.customer_id,
+        history_rows.scoring_profile,
+        history_rows.as_of_date,
+        history_rows.score,
+        -- Scores have 4 decimals: as exact decimals their sums do not
+        -- depend on the order the engine adds them in, so the slope is the
+        -- same however the history was written (floating-point sums moved
+        -- its 6th decimal between a rebuild and a sequence of runs).
+        cast(history_rows.score as decimal(18, 4)) as exact_score,
+        {{ dbt.datediff('trend_start.first_trend_date', 'history_rows.as_of_date', 'day') }}
+            as trend_day
+    from {{ ref('customer_score_history') }} as history_rows
+    inner join trend_start
+        on history_rows.as_of_date >= trend_start.first_trend_date
 
 ),
 
@@ -83,9 +53,12 @@ fitted as (
     select
         customer_id,
         scoring_profile,
-        max(case when dates_back = 1 then score end) as last_score,
-        max(case when dates_back = scoring_dates then score end) as first_score,
-        {{ cbs_least_squares_slope('days_since_first', 'score') }} as slope
+        min(as_of_date) as first_as_of_date,
+        max(as_of_date) as last_as_of_date,
+        count(*) as scoring_dates,
+        {{ cbs_value_at_min('score', 'as_of_date') }} as first_score,
+        {{ cbs_value_at_max('score', 'as_of_date') }} as last_score,
+        {{ cbs_least_squares_slope('trend_day', 'exact_score') }} as slope
     from positioned
     group by customer_id, scoring_profile
 
@@ -94,20 +67,17 @@ fitted as (
 final as (
 
     select
-        bounds.customer_id,
-        bounds.scoring_profile,
-        bounds.first_as_of_date,
-        bounds.last_as_of_date,
-        cast(bounds.scoring_dates as integer) as scoring_dates,
-        fitted.first_score,
-        fitted.last_score,
-        round(fitted.last_score - fitted.first_score, 4) as score_change,
+        customer_id,
+        scoring_profile,
+        first_as_of_date,
+        last_as_of_date,
+        cast(scoring_dates as integer) as scoring_dates,
+        first_score,
+        last_score,
+        round(last_score - first_score, 4) as score_change,
         -- Rounded, so the same history gives the same slope on any engine.
-        cast(round(fitted.slope, 6) as double) as score_slope_per_day
-    from bounds
-    inner join fitted
-        on bounds.customer_id = fitted.customer_id
-        and bounds.scoring_profile = fitted.scoring_profile
+        cast(round(cast(slope as double), 6) as double) as score_slope_per_day
+    from fitted
 
 )
 

@@ -81,8 +81,8 @@ with history as (
 
 default_scores as (
 
-    -- The profile named by var cbs_default_profile now, on every date,
-    -- whichever profile was the default when a date was written.
+    -- The profile named by var cbs_default_profile now, on every date
+    -- read, whichever profile was the default when a date was written.
     select * from history
     where scoring_profile = '{{ var("cbs_default_profile") }}'
 
@@ -114,13 +114,9 @@ sequenced as (
     select
         customer_id,
         as_of_date,
+        date_number,
         count(*) over ({{ earlier_dates }}) as baseline_date_count,
-        avg(score) over ({{ earlier_dates }}) as baseline_score,
-        {%- for metric in metrics %}
-        avg({{ metric }}_contribution) over ({{ earlier_dates }})
-            as {{ metric }}_baseline_contribution,
-        {%- endfor %}
-        date_number
+        avg(score) over ({{ earlier_dates }}) as baseline_score
     from numbered
 
 ),
@@ -154,14 +150,10 @@ compared as (
             / nullif(previous_scores.score, 0),
             4
         ) as score_change_percent,
-        -- A baseline counts only when it spans the full number of dates.
         {%- for metric in metrics %}
-        round(
-            current_scores.{{ metric }}_contribution
-            - sequenced.{{ metric }}_baseline_contribution,
-            4
-        ) as {{ metric }}_baseline_change,
+        current_scores.{{ metric }}_contribution as {{ metric }}_contribution_after,
         {%- endfor %}
+        -- A baseline counts only when it spans the full number of dates.
         case
             when sequenced.baseline_date_count = {{ baseline_size }}
                 then round(sequenced.baseline_score, 4)
@@ -239,30 +231,9 @@ flagged as (
 
 ),
 
-alerts as (
+fired as (
 
-    select
-        *,
-        case
-            when is_score_drop then 'score_drop'
-            when is_baseline_drop then 'baseline_drop'
-            else 'tier_drop'
-        end as alert_kind,
-        -- The metric changes behind the alert: against the baseline when
-        -- only the baseline rule fired, else against the previous date.
-        {%- for metric in metrics %}
-        case
-            when is_baseline_drop and not is_score_drop
-                then {{ metric }}_baseline_change
-            else {{ metric }}_change
-        end as {{ metric }}_alert_change,
-        {%- endfor %}
-        (
-            cast(is_score_drop as integer)
-            + cast(is_baseline_drop as integer)
-            + cast(is_tier_drop as integer)
-        ) as rules_fired
-    from flagged
+    select * from flagged
     {%- if is_incremental() %}
     where
         (is_score_drop or is_baseline_drop or is_tier_drop)
@@ -270,6 +241,61 @@ alerts as (
     {%- else %}
     where is_score_drop or is_baseline_drop or is_tier_drop
     {%- endif %}
+
+),
+
+baseline_contributions as (
+
+    -- Each metric's mean contribution over the baseline dates, for the
+    -- alerts of the baseline rule alone: a few rows, so it is averaged
+    -- here rather than by a window over every customer and date.
+    select
+        fired.customer_id,
+        {%- for metric in metrics %}
+        avg(earlier.{{ metric }}_contribution) as {{ metric }}_baseline_contribution,
+        {%- endfor %}
+        fired.date_number
+    from fired
+    inner join numbered as earlier
+        on fired.customer_id = earlier.customer_id
+        and fired.date_number - {{ baseline_size }} <= earlier.date_number
+        and fired.date_number > earlier.date_number
+    where fired.is_baseline_drop and not fired.is_score_drop
+    group by fired.customer_id, fired.date_number
+
+),
+
+alerts as (
+
+    select
+        fired.*,
+        case
+            when fired.is_score_drop then 'score_drop'
+            when fired.is_baseline_drop then 'baseline_drop'
+            else 'tier_drop'
+        end as alert_kind,
+        -- The metric changes behind the alert: against the baseline when
+        -- only the baseline rule fired, else against the previous date.
+        {%- for metric in metrics %}
+        case
+            when fired.is_baseline_drop and not fired.is_score_drop
+                then round(
+                        fired.{{ metric }}_contribution_after
+                        - baseline_contributions.{{ metric }}_baseline_contribution,
+                        4
+                    )
+            else fired.{{ metric }}_change
+        end as {{ metric }}_alert_change,
+        {%- endfor %}
+        (
+            cast(fired.is_score_drop as integer)
+            + cast(fired.is_baseline_drop as integer)
+            + cast(fired.is_tier_drop as integer)
+        ) as rules_fired
+    from fired
+    left join baseline_contributions
+        on fired.customer_id = baseline_contributions.customer_id
+        and fired.date_number = baseline_contributions.date_number
 
 ),
 
