@@ -53,13 +53,16 @@ keys as (
 
 counted as (
 
+    -- stg_crm__customers holds one row per customer_id and each customer
+    -- gives a key type once, so the rows of a key are its distinct
+    -- holders: count(*) counts them without count(distinct)'s cost.
     select
         key_type,
         key_value,
         -- The one holder of the key; NULL when several customers share it.
-        case when count(distinct customer_id) = 1 then min(customer_id) end as customer_id,
-        count(distinct customer_id) > 1 as is_ambiguous,
-        count(distinct customer_id) as holder_count
+        case when count(*) = 1 then min(customer_id) end as customer_id,
+        count(*) > 1 as is_ambiguous,
+        count(*) as holder_count
     from keys
     where key_value is not null
     group by key_type, key_value

@@ -35,11 +35,12 @@ positioned as (
         history_rows.scoring_profile,
         history_rows.as_of_date,
         history_rows.score,
-        -- Scores have 4 decimals: as exact decimals their sums do not
-        -- depend on the order the engine adds them in, so the slope is the
-        -- same however the history was written (floating-point sums moved
-        -- its 6th decimal between a rebuild and a sequence of runs).
-        cast(history_rows.score as decimal(18, 4)) as exact_score,
+        -- Scores have 4 decimals: in ten-thousandths they are whole
+        -- numbers, whose sums do not depend on the order the engine adds
+        -- them in, so the slope is the same however the history was
+        -- written (floating-point sums moved its 6th decimal between a
+        -- rebuild and a sequence of runs).
+        cast(round(history_rows.score * 10000) as bigint) as score_units,
         {{ dbt.datediff('trend_start.first_trend_date', 'history_rows.as_of_date', 'day') }}
             as trend_day
     from {{ ref('customer_score_history') }} as history_rows
@@ -58,7 +59,7 @@ fitted as (
         count(*) as scoring_dates,
         {{ cbs_value_at_min('score', 'as_of_date') }} as first_score,
         {{ cbs_value_at_max('score', 'as_of_date') }} as last_score,
-        {{ cbs_least_squares_slope('trend_day', 'exact_score') }} as slope
+        {{ cbs_least_squares_slope('trend_day', 'score_units') }} / 10000.0 as slope
     from positioned
     group by customer_id, scoring_profile
 
