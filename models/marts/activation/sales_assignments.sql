@@ -119,6 +119,41 @@ rep_count as (
 
 ),
 
+account_reps as (
+
+    -- The rep of an account numbered r is the first whose slot_end >= r,
+    -- so its rep_order is 1 + the reps whose slots end before r. Counted
+    -- by running through accounts and slot ends in one order (at an equal
+    -- position the account first): a sort of both lists instead of
+    -- testing every account against every rep's range.
+    select
+        customer_id,
+        rep_order
+    from (
+        select
+            customer_id,
+            1 + sum(is_slot_end) over (
+                order by position_number, is_slot_end
+                rows between unbounded preceding and current row
+            ) as rep_order
+        from (
+            select
+                customer_id,
+                account_rank as position_number,
+                0 as is_slot_end
+            from top_accounts
+            union all
+            select
+                null as customer_id,
+                slot_end as position_number,
+                1 as is_slot_end
+            from rep_slots
+        ) as positions
+    ) as counted
+    where customer_id is not null
+
+),
+
 assigned as (
 
     select
@@ -147,9 +182,10 @@ assigned as (
         ) as rep_account_number
     from top_accounts
     cross join rep_count
+    inner join account_reps
+        on top_accounts.customer_id = account_reps.customer_id
     left join rep_slots
-        on top_accounts.account_rank > rep_slots.slot_start
-        and top_accounts.account_rank <= rep_slots.slot_end
+        on account_reps.rep_order = rep_slots.rep_order
 
 )
 
