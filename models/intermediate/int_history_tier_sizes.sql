@@ -20,9 +20,13 @@
 
 with history as (
 
-    select * from {{ ref('customer_score_history') }}
+    select history_rows.*
+    from {{ ref('customer_score_history') }} as history_rows
     {%- if is_incremental() %}
-    where as_of_date in (select as_of_date from {{ ref('int_scoring_dates') }})
+    where
+        history_rows.as_of_date in (
+            select scoring_dates.as_of_date from {{ ref('int_scoring_dates') }} as scoring_dates
+        )
     {%- endif %}
 
 ),

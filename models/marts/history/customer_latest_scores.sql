@@ -24,9 +24,13 @@
 
 with history as (
 
-    select * from {{ ref('customer_score_history') }}
+    select history_rows.*
+    from {{ ref('customer_score_history') }} as history_rows
     {%- if is_incremental() %}
-    where as_of_date in (select as_of_date from {{ ref('int_scoring_dates') }})
+    where
+        history_rows.as_of_date in (
+            select scoring_dates.as_of_date from {{ ref('int_scoring_dates') }} as scoring_dates
+        )
     {%- endif %}
 
 ),
@@ -51,16 +55,18 @@ default_scores as (
     {%- if is_incremental() %}
     union all
     select
-        customer_id,
-        scoring_profile,
-        as_of_date,
-        score,
-        tier,
-        tier_rank
-    from {{ this }}
+        kept.customer_id,
+        kept.scoring_profile,
+        kept.as_of_date,
+        kept.score,
+        kept.tier,
+        kept.tier_rank
+    from {{ this }} as kept
     where
-        customer_id in (select customer_id from written)
-        and as_of_date not in (select as_of_date from {{ ref('int_scoring_dates') }})
+        kept.customer_id in (select written.customer_id from written)
+        and kept.as_of_date not in (
+            select scoring_dates.as_of_date from {{ ref('int_scoring_dates') }} as scoring_dates
+        )
     {%- endif %}
 
 ),
