@@ -145,6 +145,14 @@ def late_customer_row(build: Build, customer_id: str, day: date) -> tuple:
     )[0]
 
 
+def dates_scored(build: Build) -> list[date]:
+    """The dates a build scored (int_scoring_dates), in order."""
+    return [
+        row[0]
+        for row in build.query("select as_of_date from intermediate.int_scoring_dates order by 1")
+    ]
+
+
 def side_by_side(*steps: Callable[[], Build]) -> list[Build]:
     """Run independent builds at the same time; every one must pass."""
     with ThreadPoolExecutor(max_workers=len(steps)) as pool:
@@ -191,14 +199,6 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> HistoryRuns:
         return lambda: run_dbt(
             data, database, args=["build", *SELECT_HISTORY, *extra], dbt_vars=dbt_vars(dates)
         )
-
-    def dates_scored(build: Build) -> list[date]:
-        return [
-            row[0]
-            for row in build.query(
-                "select as_of_date from intermediate.int_scoring_dates order by 1"
-            )
-        ]
 
     incremental, full = side_by_side(
         run(initial, incremental_db, [FIRST]),

@@ -18,7 +18,7 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from test_history import SELECT_HISTORY, WINDOW_DAYS, side_by_side
+from test_history import SELECT_HISTORY, WINDOW_DAYS, dates_scored, side_by_side
 
 from conftest import Build, generate, run_dbt
 
@@ -49,24 +49,16 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[Build, Build, list[
     incremental_db.parent.mkdir()
     full_db.parent.mkdir()
 
-    def scored(result: Build) -> list[date]:
-        return [
-            row[0]
-            for row in result.query(
-                "select as_of_date from intermediate.int_scoring_dates order by 1"
-            )
-        ]
-
     # The full refresh runs beside the first incremental build.
     first, full = side_by_side(
         lambda: build(data, incremental_db, WEEKS[:8]),
         lambda: build(data, full_db, [*WEEKS, MIDDLE], "--full-refresh"),
     )
-    runs = [scored(first)]
+    runs = [dates_scored(first)]
     for dates in ([WEEKS[8]], [WEEKS[9]], [MIDDLE]):
         result = build(data, incremental_db, dates)
         assert result.ok, result.output[-5000:]
-        runs.append(scored(result))
+        runs.append(dates_scored(result))
     return result, full, runs
 
 
